@@ -1,0 +1,32 @@
+"""skdigits: a Keras CNN for handwritten digits as a scikit-learn estimator.
+
+Public names load lazily, so ``import skdigits`` does not import TensorFlow
+(or even scikit-learn); TensorFlow loads when a classifier is first used.
+"""
+
+import importlib
+
+_PUBLIC = {
+    "DigitImageTransformer": "skdigits.preprocessing",
+    "CNNDigitClassifier": "skdigits.classifier",
+    "make_digit_pipeline": "skdigits.pipeline",
+}
+
+__all__ = [*_PUBLIC, "__version__"]
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    elif name == "__version__":
+        from importlib.metadata import version
+
+        value = version("skdigits")
+    else:
+        raise AttributeError(f"module 'skdigits' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,62 @@
+"""Checks of CNNDigitClassifier's constructor parameters, run at fit time."""
+
+import numbers
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _fail(name, value, expected):
+    raise ValueError(f"{name}={value!r} is not valid; expected {expected}.")
+
+
+def check_int(name, value, *, low, allow_none=False):
+    """Raise ValueError unless ``value`` is an int >= ``low`` (or None when allowed)."""
+    if value is None and allow_none:
+        return
+    if not _is_int(value) or value < low:
+        _fail(name, value, f"an int >= {low}" + (" or None" if allow_none else ""))
+
+
+def check_fraction(name, value, *, high_inclusive=False, allow_none=False):
+    """Raise ValueError unless ``value`` is a number in [0, 1) (or [0, 1])."""
+    if value is None and allow_none:
+        return
+    upper_ok = value <= 1 if high_inclusive else value < 1
+    if not _is_real(value) or not (value >= 0 and upper_ok):
+        _fail(name, value, f"a number in [0, 1{']' if high_inclusive else ')'}")
+
+
+def check_non_negative(name, value):
+    """Raise ValueError unless ``value`` is a real number >= 0."""
+    if not _is_real(value) or not value >= 0:
+        _fail(name, value, "a number >= 0")
+
+
+def check_layer_widths(filters, kernel_sizes):
+    """Validate ``filters`` and ``kernel_sizes``; return both as tuples of equal length."""
+    try:
+        filters = tuple(filters)
+    except TypeError:
+        _fail("filters", filters, "a sequence of positive ints such as (32, 64, 64)")
+    if not filters or not all(_is_int(f) and f > 0 for f in filters):
+        _fail("filters", filters, "a non-empty sequence of positive ints such as (32, 64, 64)")
+    if _is_int(kernel_sizes):
+        kernel_sizes = (kernel_sizes,) * len(filters)
+    try:
+        kernel_sizes = tuple(kernel_sizes)
+    except TypeError:
+        _fail("kernel_sizes", kernel_sizes, "an int or a sequence of positive ints")
+    if not all(_is_int(k) and k > 0 for k in kernel_sizes):
+        _fail("kernel_sizes", kernel_sizes, "an int or a sequence of positive ints")
+    if len(kernel_sizes) != len(filters):
+        raise ValueError(
+            f"filters has {len(filters)} layers but kernel_sizes has {len(kernel_sizes)}; "
+            "give one kernel size per layer, or a single int for all."
+        )
+    return tuple(int(f) for f in filters), tuple(int(k) for k in kernel_sizes)

@@ -1,0 +1,420 @@
+"""CNNDigitClassifier: the Keras digit CNN as a scikit-learn classifier.
+
+We build on scikeras' KerasClassifier for its fit/predict orchestration,
+label encoding and model pickling, and replace the parts that are wrong
+under scikit-learn >= 1.6 or that leak global state:
+
+* scikeras lists ClassifierMixin after BaseEstimator, so scikit-learn's
+  tags call it no classifier (and cross-validation is not stratified).
+  A plain subclass cannot reorder that (C3 linearisation forbids it), so a
+  small metaclass puts ClassifierMixin first in the MRO.
+* scikeras seeds by setting global Python/NumPy/TensorFlow seeds and op
+  determinism. We seed every initializer, random layer and the shuffle
+  explicitly instead, and touch no global state.
+* Parameters are plain constructor arguments, as scikit-learn expects.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d
+
+from skdigits import _params
+from skdigits._backend import keras, tf
+from skdigits._validation import validate_images
+from skdigits.network import build_cnn, make_optimizer
+
+from scikeras.wrappers import KerasClassifier  # noqa: E402  (after _backend: quiet import)
+
+_PREDICT_BATCH = 1024
+
+
+class _ClassifierMixinFirst(type):
+    """Metaclass that moves ClassifierMixin to the front of the class's MRO."""
+
+    def mro(cls):
+        order = super().mro()
+        order.remove(ClassifierMixin)
+        order.insert(1, ClassifierMixin)
+        return order
+
+
+def _draw_seed(random_state):
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        return int(random_state)
+    raise ValueError(
+        f"random_state={random_state!r} is not valid; pass None, an int or a numpy RandomState."
+    )
+
+
+class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
+    """A convolutional network for handwritten digits, as a scikit-learn classifier.
+
+    The default network is the Kaggle "Digit Recognizer" tutorial's CNN:
+    Conv(32, 5x5) - MaxPool - Conv(64, 3x3) - Conv(64, 3x3) - MaxPool - Dense(256)
+    - Dropout(0.5) - softmax, trained with RMSprop on batches of 128 for 30
+    epochs, with random rotation, zoom and shifts of the training images.
+
+    Feed it the output of :class:`DigitImageTransformer` (images scaled to
+    [0, 1]), or flat rows of features together with ``image_shape``.
+
+    Parameters
+    ----------
+    filters : sequence of int, default=(32, 64, 64)
+        Filters of each convolution. Consecutive convolutions of equal width
+        form a block that ends with 2x2 max-pooling.
+    kernel_sizes : int or sequence of int, default=(5, 3, 3)
+        Kernel size of each convolution, or one size for all.
+    dense_units : int, default=256
+        Width of the hidden dense layer.
+    dropout : float, default=0.5
+        Dropout rate before the output layer, in [0, 1).
+    augment : bool, default=True
+        Randomly rotate, zoom and shift the training images on every epoch.
+        Runs inside the TensorFlow graph, in training only: prediction and
+        validation always see the original images.
+    rotation_range : float, default=10.0
+        Largest rotation, in degrees.
+    zoom_range : float, default=0.1
+        Largest relative zoom, in [0, 1).
+    shift_range : float, default=0.1
+        Largest shift, as a fraction of the image size, in [0, 1).
+    optimizer : str or keras.optimizers.Optimizer, default="rmsprop"
+        A Keras optimizer name or instance (an instance's configuration is
+        copied; it is never trained in place).
+    learning_rate : float or None, default=None
+        Learning rate; None keeps the optimizer's own (0.001 for RMSprop
+        and Adam).
+    epochs : int, default=30
+        Passes over the training data.
+    batch_size : int, default=128
+        Images per gradient step.
+    validation_split : float, default=0.0
+        Fraction of the training data held out (stratified, seeded by
+        ``random_state``) to report ``val_loss``/``val_accuracy`` in
+        ``history_`` and to drive early stopping.
+    patience : int or None, default=None
+        Stop when the monitored loss (``val_loss`` with a validation split,
+        else ``loss``) has not improved for this many epochs, and restore the
+        best weights. None trains for all ``epochs``.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks for training.
+    image_shape : None or tuple of (int, int), default=None
+        How flat input rows are laid out as images; see
+        :class:`DigitImageTransformer`. Image stacks need no setting.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, augmentation, shuffling and the
+        validation split. An int gives identical results on every fit (on the
+        CPU), without changing any global random state.
+    verbose : int, default=0
+        Keras' training output: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    n_classes_ : int
+        Number of classes.
+    n_features_in_ : int
+        Number of pixels per image seen during :meth:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen during :meth:`fit`, when ``X`` was a DataFrame.
+    image_shape_ : tuple of (int, int)
+        The ``(height, width)`` of the training images.
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of str to list of float
+        Per-epoch ``loss`` and ``accuracy`` (and ``val_loss``,
+        ``val_accuracy`` with a validation split).
+
+    See Also
+    --------
+    DigitImageTransformer : Turns pixel rows into the images this model reads.
+    make_digit_pipeline : Both steps in one Pipeline.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import Pipeline
+    >>> from skdigits import CNNDigitClassifier, DigitImageTransformer
+    >>> pipe = Pipeline([("images", DigitImageTransformer()),
+    ...                  ("cnn", CNNDigitClassifier(epochs=10, random_state=0))])
+    >>> pipe.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
+    """
+
+    # scikeras reads these; they are fixed here rather than parameters.
+    loss = "sparse_categorical_crossentropy"
+    warm_start = False
+    class_weight = None
+
+    def __init__(
+        self,
+        *,
+        filters=(32, 64, 64),
+        kernel_sizes=(5, 3, 3),
+        dense_units=256,
+        dropout=0.5,
+        augment=True,
+        rotation_range=10.0,
+        zoom_range=0.1,
+        shift_range=0.1,
+        optimizer="rmsprop",
+        learning_rate=None,
+        epochs=30,
+        batch_size=128,
+        validation_split=0.0,
+        patience=None,
+        callbacks=None,
+        image_shape=None,
+        random_state=None,
+        verbose=0,
+    ):
+        self.filters = filters
+        self.kernel_sizes = kernel_sizes
+        self.dense_units = dense_units
+        self.dropout = dropout
+        self.augment = augment
+        self.rotation_range = rotation_range
+        self.zoom_range = zoom_range
+        self.shift_range = shift_range
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.validation_split = validation_split
+        self.patience = patience
+        self.callbacks = callbacks
+        self.image_shape = image_shape
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # Plain scikit-learn parameter handling instead of scikeras' routing.
+    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    set_params = BaseEstimator.set_params
+    __repr__ = BaseEstimator.__repr__
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "model_")
+
+    # ---- fitting -----------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Train a new network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Training images, e.g. the output of :class:`DigitImageTransformer`.
+        y : array-like of shape (n_samples,)
+            Class labels of any kind (ints, strings, a subset of the digits).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights; samples of weight 0 are dropped.
+
+        Returns
+        -------
+        self : CNNDigitClassifier
+            The fitted classifier.
+        """
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one more epoch, keeping the current network (or start one).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Training images.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All classes, needed on the first call if ``y`` lacks some.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-sample weights.
+
+        Returns
+        -------
+        self : CNNDigitClassifier
+            The updated classifier.
+        """
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+    def _check_params(self):
+        self._layers = _params.check_layer_widths(self.filters, self.kernel_sizes)
+        _params.check_int("dense_units", self.dense_units, low=1)
+        _params.check_fraction("dropout", self.dropout)
+        _params.check_non_negative("rotation_range", self.rotation_range)
+        _params.check_fraction("zoom_range", self.zoom_range)
+        _params.check_fraction("shift_range", self.shift_range)
+        _params.check_int("epochs", self.epochs, low=1)
+        _params.check_int("batch_size", self.batch_size, low=1)
+        _params.check_fraction("validation_split", self.validation_split)
+        _params.check_int("patience", self.patience, low=0, allow_none=True)
+        _params.check_int("verbose", self.verbose, low=0)
+        if self.learning_rate is not None and not (
+            _params._is_real(self.learning_rate) and self.learning_rate > 0
+        ):
+            _params._fail("learning_rate", self.learning_rate, "a positive number or None")
+        if self.callbacks is not None and not all(
+            isinstance(cb, keras.callbacks.Callback) for cb in self.callbacks
+        ):
+            _params._fail("callbacks", self.callbacks, "a list of keras.callbacks.Callback instances")
+
+    def _initialize(self, X, y=None):
+        self._check_params()
+        self._seed = _draw_seed(self.random_state)
+        return super()._initialize(X, y)
+
+    def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        if X is not None:
+            X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
+        if y is not None:
+            y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
+            y = column_or_1d(y, warn=True)
+            check_classification_targets(y)
+            if X is not None:
+                check_consistent_length(X, y)
+            if reset:
+                self.target_type_ = self._type_of_target(y)
+                self.y_dtype_ = y.dtype
+                self.y_ndim_ = 1
+        return X, y
+
+    def _build_keras_model(self):
+        filters, kernel_sizes = self._layers
+        augmentation = None
+        if self.augment:
+            augmentation = dict(rotation=self.rotation_range, zoom=self.zoom_range, shift=self.shift_range)
+        model = build_cnn(
+            image_shape=self.image_shape_,
+            n_classes=self.n_classes_,
+            filters=filters,
+            kernel_sizes=kernel_sizes,
+            dense_units=self.dense_units,
+            dropout=self.dropout,
+            augmentation=augmentation,
+            seed=self._seed,
+        )
+        model.compile(
+            optimizer=make_optimizer(self.optimizer, self.learning_rate),
+            loss=self.loss,
+            metrics=["accuracy"],
+        )
+        return model
+
+    def _initialize_callbacks(self):
+        self._fit_callbacks = list(self.callbacks or [])
+        self._predict_callbacks = []
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
+        # A fresh stream per (seed, epoch) keeps partial_fit epochs distinct.
+        rng = np.random.RandomState([self._seed, initial_epoch])
+        arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
+        validation = None
+        if self.validation_split:
+            train_idx, val_idx = _split(y, self.validation_split, rng)
+            validation = _batches(tuple(a[val_idx] for a in arrays), _PREDICT_BATCH)
+            arrays = tuple(a[train_idx] for a in arrays)
+        train = _batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
+        callbacks = list(self._fit_callbacks)
+        if self.patience is not None:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss" if validation is not None else "loss",
+                    patience=self.patience,
+                    restore_best_weights=True,
+                )
+            )
+        hist = self.model_.fit(
+            train,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            validation_data=validation,
+            callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself, seeded
+            verbose=self.verbose,
+        )
+        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+            self.history_ = {}
+        for key, values in hist.history.items():
+            self.history_.setdefault(key, []).extend(float(v) for v in values)
+
+    # ---- prediction --------------------------------------------------
+    def _predict_raw(self, X, **kwargs):
+        check_is_fitted(self)
+        X, _ = self._validate_data(X=X)
+        if len(X) == 0:
+            return np.zeros((0, self.n_classes_), dtype=np.float32)
+        return self.model_.predict(X, batch_size=max(_PREDICT_BATCH, self.batch_size), verbose=0)
+
+    def predict_proba(self, X):
+        """Return class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Images shaped like the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of ``classes_``; each row sums to 1.
+        """
+        return np.asarray(self._predict_raw(X))
+
+    def predict(self, X):
+        """Return the most probable class for each image in ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Images shaped like the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
+
+
+def _split(y, fraction, rng):
+    """Indices of a seeded train/validation split, stratified when the classes allow it."""
+    index = np.arange(len(y))
+    _, counts = np.unique(y, return_counts=True)
+    n_val = int(np.ceil(fraction * len(y)))
+    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(y) - len(counts) else None
+    try:
+        return train_test_split(index, test_size=fraction, stratify=stratify, random_state=rng)
+    except ValueError as exc:
+        raise ValueError(
+            f"validation_split={fraction} cannot split {len(y)} samples ({exc}); "
+            "use more data or validation_split=0."
+        ) from None
+
+
+def _batches(arrays, batch_size, shuffle_seed=None):
+    """A tf.data pipeline of batches; shuffled per epoch by gathering seeded index batches."""
+    tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
+    n = len(arrays[0])
+    if shuffle_seed is None:
+        ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
+    else:
+        ds = (
+            tf.data.Dataset.range(n)
+            .shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)

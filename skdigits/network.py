@@ -1,0 +1,141 @@
+"""build_cnn: the only place skdigits builds Keras layers.
+
+The default arguments are the reference recipe of the Kaggle tutorial:
+Conv(32, 5x5) -> MaxPool -> Conv(64, 3x3) -> Conv(64, 3x3) -> MaxPool ->
+Flatten -> Dense(256) -> Dropout(0.5) -> Dense(n_classes, softmax).
+Pooling uses ``padding="same"`` so that the network also runs on tiny images
+(1 x w rows, as scikit-learn's estimator checks feed it).
+"""
+
+import numpy as np
+
+from skdigits._backend import keras
+from skdigits.augmentation import RandomDigitAffine
+
+layers = keras.layers
+
+
+def conv_blocks(filters):
+    """Group consecutive equal widths into blocks, each to end with a 2x2 pool.
+
+    Parameters
+    ----------
+    filters : sequence of int
+        Number of filters of each convolution, in order.
+
+    Returns
+    -------
+    list of list of int
+        The layer indices of each block; ``(32, 64, 64)`` gives
+        ``[[0], [1, 2]]``: pool after the first and after the third
+        convolution, as in the reference recipe.
+    """
+    blocks = []
+    for i, width in enumerate(filters):
+        if blocks and filters[blocks[-1][-1]] == width:
+            blocks[-1].append(i)
+        else:
+            blocks.append([i])
+    return blocks
+
+
+def build_cnn(
+    *,
+    image_shape,
+    n_classes,
+    filters=(32, 64, 64),
+    kernel_sizes=(5, 3, 3),
+    dense_units=256,
+    dropout=0.5,
+    augmentation=None,
+    seed=None,
+):
+    """Build the (uncompiled) digit CNN.
+
+    Parameters
+    ----------
+    image_shape : tuple of (int, int)
+        Height and width of the input images (one channel).
+    n_classes : int
+        Number of softmax outputs.
+    filters : sequence of int, default=(32, 64, 64)
+        Filters of each 'same'-padded ReLU convolution. Consecutive
+        convolutions of equal width form a block; each block ends with 2x2
+        max-pooling (see :func:`conv_blocks`).
+    kernel_sizes : sequence of int, default=(5, 3, 3)
+        Square kernel size of each convolution; same length as ``filters``.
+    dense_units : int, default=256
+        Width of the hidden dense layer.
+    dropout : float, default=0.5
+        Dropout rate before the output layer.
+    augmentation : dict or None, default=None
+        Keyword arguments (``rotation``, ``zoom``, ``shift``) of a
+        :class:`~skdigits.augmentation.RandomDigitAffine` layer placed first;
+        ``None`` adds no augmentation.
+    seed : int or None, default=None
+        Seeds every initializer and random layer, so that the same seed
+        gives the same network without touching any global random state.
+
+    Returns
+    -------
+    keras.Model
+        The network, not compiled.
+    """
+    rng = np.random.RandomState(seed)
+
+    def next_seed():
+        return int(rng.randint(np.iinfo(np.int32).max)) if seed is not None else None
+
+    def glorot():
+        return keras.initializers.GlorotUniform(seed=next_seed())
+
+    height, width = image_shape
+    inputs = keras.Input(shape=(height, width, 1), name="images")
+    x = inputs
+    if augmentation is not None:
+        x = RandomDigitAffine(**augmentation, seed=next_seed(), name="augment")(x)
+    for block in conv_blocks(list(filters)):
+        for i in block:
+            x = layers.Conv2D(
+                filters[i], kernel_sizes[i], padding="same", activation="relu",
+                kernel_initializer=glorot(), name=f"conv{i + 1}",
+            )(x)
+        x = layers.MaxPooling2D(2, padding="same", name=f"pool{i + 1}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(dense_units, activation="relu", kernel_initializer=glorot(), name="dense")(x)
+    x = layers.Dropout(dropout, seed=next_seed(), name="dropout")(x)
+    outputs = layers.Dense(n_classes, activation="softmax", kernel_initializer=glorot(), name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="digit_cnn")
+
+
+def make_optimizer(optimizer, learning_rate=None):
+    """Return a fresh Keras optimizer from a name or an instance.
+
+    Parameters
+    ----------
+    optimizer : str or keras.optimizers.Optimizer
+        A Keras optimizer name (``"rmsprop"``, ``"adam"``, ``"sgd"``, ...)
+        or an instance, whose configuration is copied so that fits never
+        share optimizer state.
+    learning_rate : float or None, default=None
+        Overrides the optimizer's learning rate when given.
+
+    Returns
+    -------
+    keras.optimizers.Optimizer
+    """
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        config = optimizer.get_config()
+        if learning_rate is not None:
+            config["learning_rate"] = learning_rate
+        return type(optimizer).from_config(config)
+    try:
+        opt = keras.optimizers.get(optimizer)
+    except ValueError:
+        raise ValueError(
+            f"optimizer={optimizer!r} is not a Keras optimizer; use a name such as "
+            "'rmsprop', 'adam' or 'sgd', or a keras.optimizers.Optimizer instance."
+        ) from None
+    if learning_rate is not None:
+        opt = type(opt).from_config({**opt.get_config(), "learning_rate": learning_rate})
+    return opt

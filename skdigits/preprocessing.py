@@ -1,6 +1,7 @@
 """DigitImageTransformer: flat pixel rows in, scaled grayscale images out (numpy only)."""
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -73,10 +74,18 @@ class DigitImageTransformer(TransformerMixin, BaseEstimator):
                 f"pixels must lie in [0, {self.scale:g}]."
             )
         if high > self.scale:
-            hint = " If your pixels are already in [0, 1], pass scale=1.0." if self.scale != 1 else ""
             raise ValueError(
                 f"X has pixel values up to {high:g}, above scale={self.scale:g}; "
-                f"pixels must lie in [0, {self.scale:g}].{hint}"
+                f"pixels must lie in [0, {self.scale:g}]. Pass the value of full ink "
+                "as scale (e.g. scale=65535 for 16-bit images), or scale=None to skip scaling."
+            )
+        if reset and 0 < high <= 1 < self.scale and _is_float(X):
+            # Already-scaled input would be divided again and train on near-black images.
+            warnings.warn(
+                f"X looks already scaled to [0, 1] (max {high:g}) but scale={self.scale:g}; "
+                "pass scale=1.0 if 1 means full ink.",
+                UserWarning,
+                stacklevel=3,
             )
         return images
 
@@ -143,3 +152,11 @@ class DigitImageTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.positive_only = self.scale is not None
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+def _is_float(X):
+    """Whether the raw input holds floats (integer pixels never come pre-scaled)."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None:
+        return all(getattr(d, "kind", "O") == "f" for d in dtypes)
+    return np.asarray(X).dtype.kind == "f"

@@ -1,0 +1,227 @@
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
+
+from conftest import FAST
+from skdigits import CNNDigitClassifier
+from skdigits._backend import keras, tf
+
+
+def _fit(X, y, **params):
+    return CNNDigitClassifier(**{**FAST, **params}).fit(X, y)
+
+
+def test_is_a_classifier_with_sorted_classes(small_images):
+    X, y = small_images
+    clf = _fit(X, y)
+    assert is_classifier(clf)
+    np.testing.assert_array_equal(clf.classes_, np.arange(10))
+    assert clf.n_classes_ == 10 and clf.n_features_in_ == 64 and clf.image_shape_ == (8, 8)
+    proba = clf.predict_proba(X[:50])
+    assert proba.shape == (50, 10) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(clf.predict(X[:50]), clf.classes_[proba.argmax(axis=1)])
+    assert set(clf.history_) == {"loss", "accuracy"}
+    assert len(clf.history_["loss"]) == FAST["epochs"]
+    assert all(isinstance(v, float) for v in clf.history_["loss"])
+
+
+def test_it_learns_digits(small_images):
+    X, y = small_images
+    clf = _fit(X[:300], y[:300], filters=(16, 32), dense_units=64, dropout=0.2, epochs=15,
+               learning_rate=0.01, optimizer="adam")
+    assert clf.score(X[300:], y[300:]) > 0.85
+    assert clf.history_["loss"][-1] < clf.history_["loss"][0]
+
+
+def test_predicting_twice_gives_identical_results(small_images):
+    X, y = small_images
+    clf = _fit(X, y, augment=True)
+    np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]),
+        np.arange(10) * 10 + 5,
+    ],
+)
+def test_labels_of_any_kind(small_images, labels):
+    X, y = small_images
+    named = labels[y]
+    clf = _fit(X, named)
+    np.testing.assert_array_equal(clf.classes_, np.sort(labels))
+    assert set(clf.predict(X)) <= set(labels)
+    assert clf.predict(X).dtype == named.dtype
+
+
+def test_a_subset_of_the_digits(small_images):
+    X, y = small_images
+    keep = np.isin(y, [3, 5, 7])
+    clf = _fit(X[keep], y[keep])
+    np.testing.assert_array_equal(clf.classes_, [3, 5, 7])
+    assert clf.predict_proba(X[keep]).shape == (keep.sum(), 3)
+    assert set(clf.predict(X)) <= {3, 5, 7}
+
+
+def test_pandas_input(small_digits):
+    X, y = small_digits
+    frame = pd.DataFrame(X / 16.0, columns=[f"pixel{i}" for i in range(64)])
+    clf = _fit(frame, pd.Series(y, name="label"))
+    assert list(clf.feature_names_in_) == list(frame.columns)
+    assert clf.predict(frame).shape == (len(y),)
+
+
+def test_same_seed_same_model_other_seed_other_model(small_images):
+    X, y = small_images
+    a = _fit(X, y, random_state=0, validation_split=0.2).predict_proba(X)
+    b = _fit(X, y, random_state=0, validation_split=0.2).predict_proba(X)
+    c = _fit(X, y, random_state=1, validation_split=0.2).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_seeded_fit_leaves_no_global_random_state(small_images):
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config
+
+    X, y = small_images
+    np_state, py_state = np.random.get_state(), random.getstate()
+    _fit(X, y, random_state=42)
+    assert context.global_seed() is None
+    assert not config.is_op_determinism_enabled()
+    assert random.getstate() == py_state
+    new_np_state = np.random.get_state()
+    assert all(np.array_equal(a, b) for a, b in zip(np_state, new_np_state))
+    # The trap scikeras sets: unseeded random ops after a seeded fit.
+    unseeded = _fit(X, y, random_state=None)
+    assert unseeded.predict(X).shape == y.shape
+    tf.random.uniform((2,))
+
+
+def test_unseeded_fits_differ(small_images):
+    X, y = small_images
+    a = _fit(X, y, random_state=None).predict_proba(X)
+    b = _fit(X, y, random_state=None).predict_proba(X)
+    assert not np.array_equal(a, b)
+
+
+def test_random_state_instance_is_accepted(small_images):
+    X, y = small_images
+    clf = _fit(X, y, random_state=np.random.RandomState(0))
+    assert clf.predict(X).shape == y.shape
+
+
+class _WeightRecorder(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append(self.model.get_weights())
+
+
+def test_early_stopping_restores_the_best_weights(small_images):
+    X, y = small_images
+    recorder = _WeightRecorder()
+    clf = _fit(X, y, epochs=40, validation_split=0.25, patience=0, learning_rate=0.05,
+               optimizer="adam", callbacks=[recorder])
+    val_loss = clf.history_["val_loss"]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} == set(clf.history_)
+    assert len(val_loss) < 40, "patience=0 should stop at the first epoch without improvement"
+    best = recorder.weights[int(np.argmin(val_loss))]
+    for final, kept in zip(clf.model_.get_weights(), best):
+        np.testing.assert_array_equal(final, kept)
+
+
+def test_optimizer_instance_is_copied_not_trained(small_images):
+    X, y = small_images
+    given = keras.optimizers.Adam(learning_rate=0.005)
+    clf = _fit(X, y, optimizer=given)
+    assert clf.optimizer is given
+    assert int(given.iterations) == 0
+    assert clf.model_.optimizer is not given
+    assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.005)
+
+
+def test_one_pixel_high_images(small_digits):
+    X, y = small_digits
+    clf = _fit(X[:, :10] / 16.0, y, image_shape=(1, -1))
+    assert clf.image_shape_ == (1, 10)
+    assert clf.predict(X[:5, :10] / 16.0).shape == (5,)
+
+
+def test_partial_fit_adds_epochs(small_images):
+    X, y = small_images
+    clf = CNNDigitClassifier(**FAST)
+    clf.partial_fit(X, y)
+    first = clf.model_.get_weights()
+    clf.partial_fit(X, y)
+    assert len(clf.history_["loss"]) == 2
+    assert any(not np.array_equal(a, b) for a, b in zip(first, clf.model_.get_weights()))
+
+
+def test_verbose_zero_prints_nothing(small_images, capfd):
+    X, y = small_images
+    _fit(X, y, verbose=0).predict(X)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+
+
+def test_predict_before_fit():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        CNNDigitClassifier().predict(np.zeros((1, 784)))
+
+
+@pytest.mark.parametrize(
+    "X, y, error, match",
+    [
+        (np.zeros((4, 785)), [0, 1, 0, 1], ValueError, "label column still in X"),
+        (np.zeros((4, 783)), [0, 1, 0, 1], ValueError, r"783 features; expected a square image"),
+        (np.zeros((4, 64)), [0.5, 1.5, 0.2, 0.1], ValueError, "Unknown label type"),
+        (np.zeros((4, 64)), [0, np.nan, 0, 1], ValueError, "NaN"),
+        (np.zeros((4, 64)), [0, 1, 0], ValueError, "inconsistent numbers of samples"),
+        (np.full((4, 64), np.nan), [0, 1, 0, 1], ValueError, "NaN"),
+        (np.zeros((4, 8, 8, 3)), [0, 1, 0, 1], ValueError, "3 channels"),
+        (np.zeros((0, 64)), [], ValueError, "0 sample"),
+    ],
+)
+def test_bad_training_data_is_named(X, y, error, match):
+    with pytest.raises(error, match=match):
+        CNNDigitClassifier(**FAST).fit(X, np.asarray(y))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(filters=()), "filters"),
+        (dict(filters=(8, 0)), "filters"),
+        (dict(kernel_sizes=(3, 3)), "kernel_sizes"),
+        (dict(dropout=1.5), "dropout"),
+        (dict(epochs=0), "epochs"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(validation_split=1.0), "validation_split"),
+        (dict(patience=-1), "patience"),
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(optimizer="nope"), "not a Keras optimizer"),
+        (dict(random_state="seed"), "random_state"),
+        (dict(callbacks=["not a callback"]), "callbacks"),
+    ],
+)
+def test_bad_parameters_are_named_at_fit(small_images, params, match):
+    X, y = small_images
+    clf = CNNDigitClassifier(**{**FAST, **params})
+    with pytest.raises(ValueError, match=match):
+        clf.fit(X[:40], y[:40])
+
+
+def test_wrong_width_at_predict_uses_sklearns_message(small_images):
+    X, y = small_images
+    clf = _fit(X, y)
+    with pytest.raises(ValueError, match="X has 49 features, but CNNDigitClassifier is expecting 64 features"):
+        clf.predict(np.zeros((2, 49)))

@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+
+from skdigits._backend import keras
+from skdigits.augmentation import RandomDigitAffine
+from skdigits.network import build_cnn, conv_blocks, make_optimizer
+
+
+def _digit_like(n=8, side=28, seed=0):
+    """Images with a bright blob off-centre, so that any warp moves ink."""
+    images = np.zeros((n, side, side, 1), dtype=np.float32)
+    images[:, side // 4 : side // 2, side // 3 : side // 2 + 2] = 1.0
+    return images + np.random.RandomState(seed).rand(n, side, side, 1).astype(np.float32) * 0.01
+
+
+def test_conv_blocks_follow_the_reference_recipe():
+    assert conv_blocks([32, 64, 64]) == [[0], [1, 2]]
+    assert conv_blocks([8]) == [[0]]
+    assert conv_blocks([16, 16, 32, 16]) == [[0, 1], [2], [3]]
+
+
+def test_default_network_is_the_tutorial_network():
+    model = build_cnn(image_shape=(28, 28), n_classes=10)
+    kinds = [type(layer).__name__ for layer in model.layers[1:]]
+    assert kinds == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "Conv2D", "MaxPooling2D",
+        "Flatten", "Dense", "Dropout", "Dense",
+    ]
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [(c.filters, c.kernel_size) for c in convs] == [(32, (5, 5)), (64, (3, 3)), (64, (3, 3))]
+    assert model.get_layer("dense").units == 256
+    assert model.get_layer("dropout").rate == 0.5
+    assert model.output_shape == (None, 10)
+
+
+@pytest.mark.parametrize("image_shape", [(1, 2), (1, 5), (3, 3), (28, 28)])
+def test_network_runs_on_tiny_images(image_shape):
+    model = build_cnn(image_shape=image_shape, n_classes=3, filters=(4, 8, 8), kernel_sizes=(3, 3, 3),
+                      dense_units=4, augmentation=dict(rotation=10, zoom=0.1, shift=0.1), seed=0)
+    out = model.predict(np.zeros((2, *image_shape, 1), dtype=np.float32), verbose=0)
+    assert out.shape == (2, 3)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_same_seed_gives_the_same_network():
+    a = build_cnn(image_shape=(8, 8), n_classes=10, seed=3)
+    b = build_cnn(image_shape=(8, 8), n_classes=10, seed=3)
+    c = build_cnn(image_shape=(8, 8), n_classes=10, seed=4)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert any(not np.array_equal(wa, wc) for wa, wc in zip(a.get_weights(), c.get_weights()))
+
+
+def test_augmentation_is_inactive_at_inference():
+    layer = RandomDigitAffine(seed=0)
+    images = _digit_like()
+    np.testing.assert_array_equal(np.asarray(layer(images, training=False)), images)
+    np.testing.assert_array_equal(np.asarray(layer(images)), images)
+
+
+def test_augmentation_warps_each_image_differently_in_training():
+    layer = RandomDigitAffine(rotation=10, zoom=0.1, shift=0.1, seed=0)
+    images = np.repeat(_digit_like(1), 8, axis=0)
+    out = np.asarray(layer(images, training=True))
+    assert out.shape == images.shape
+    assert not np.allclose(out, images, atol=1e-3)
+    assert len({o.tobytes() for o in out}) == 8
+    assert out.min() >= 0.0 and out.max() <= images.max() + 1e-6  # bilinear: no overshoot
+    # A mild warp moves ink, but keeps most of it in the frame.
+    np.testing.assert_allclose(out.sum(axis=(1, 2, 3)), images.sum(axis=(1, 2, 3)), rtol=0.35)
+
+
+def test_zero_ranges_are_the_identity():
+    layer = RandomDigitAffine(rotation=0, zoom=0, shift=0, seed=0)
+    images = _digit_like()
+    np.testing.assert_allclose(np.asarray(layer(images, training=True)), images, atol=1e-5)
+
+
+def test_shift_moves_ink_by_at_most_the_range():
+    side = 20
+    image = np.zeros((1, side, side, 1), dtype=np.float32)
+    image[0, 10, 10] = 1.0
+    layer = RandomDigitAffine(rotation=0, zoom=0, shift=0.1, seed=1)
+    out = np.asarray(layer(np.repeat(image, 32, axis=0), training=True))[..., 0]
+    for warped in out:
+        rows, cols = np.nonzero(warped > 1e-6)
+        assert np.abs(rows - 10).max() <= 3 and np.abs(cols - 10).max() <= 3
+
+
+def test_augmentation_is_seeded():
+    images = _digit_like()
+    a = np.asarray(RandomDigitAffine(seed=7)(images, training=True))
+    b = np.asarray(RandomDigitAffine(seed=7)(images, training=True))
+    c = np.asarray(RandomDigitAffine(seed=8)(images, training=True))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_augmentation_layer_serialises():
+    layer = RandomDigitAffine(rotation=5, zoom=0.2, shift=0.05, seed=3)
+    restored = keras.layers.deserialize(keras.layers.serialize(layer))
+    assert isinstance(restored, RandomDigitAffine)
+    assert (restored.rotation, restored.zoom, restored.shift, restored.seed) == (5.0, 0.2, 0.05, 3)
+
+
+def test_make_optimizer():
+    opt = make_optimizer("adam", 0.01)
+    assert isinstance(opt, keras.optimizers.Adam)
+    assert float(opt.learning_rate) == pytest.approx(0.01)
+    assert isinstance(make_optimizer("rmsprop"), keras.optimizers.RMSprop)
+    given = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+    copy = make_optimizer(given)
+    assert copy is not given and isinstance(copy, keras.optimizers.SGD)
+    assert copy.momentum == 0.9 and float(copy.learning_rate) == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="optimizer='nope' is not a Keras optimizer"):
+        make_optimizer("nope")

@@ -10,6 +10,14 @@ _PUBLIC = {
     "DigitImageTransformer": "skdigits.preprocessing",
     "CNNDigitClassifier": "skdigits.classifier",
     "make_digit_pipeline": "skdigits.pipeline",
+    "cross_validation_report": "skdigits.reports",
+    "grid_search_report": "skdigits.reports",
+    "format_report": "skdigits.reports",
+    "plot_learning_curves": "skdigits.plotting",
+    "plot_digits": "skdigits.plotting",
+    "plot_confusion_matrix": "skdigits.plotting",
+    "plot_top_errors": "skdigits.plotting",
+    "plot_grid_search": "skdigits.plotting",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

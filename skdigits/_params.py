@@ -38,6 +38,11 @@ def check_non_negative(name, value):
         _fail(name, value, "a number >= 0")
 
 
+def default_kernel_sizes(n_layers):
+    """The tutorial's pattern for any depth: a 5x5 first kernel, then 3x3."""
+    return (5,) + (3,) * (n_layers - 1)
+
+
 def check_layer_widths(filters, kernel_sizes):
     """Validate ``filters`` and ``kernel_sizes``; return both as tuples of equal length."""
     try:
@@ -46,7 +51,9 @@ def check_layer_widths(filters, kernel_sizes):
         _fail("filters", filters, "a sequence of positive ints such as (32, 64, 64)")
     if not filters or not all(_is_int(f) and f > 0 for f in filters):
         _fail("filters", filters, "a non-empty sequence of positive ints such as (32, 64, 64)")
-    if _is_int(kernel_sizes):
+    if kernel_sizes is None:
+        kernel_sizes = default_kernel_sizes(len(filters))
+    elif _is_int(kernel_sizes):
         kernel_sizes = (kernel_sizes,) * len(filters)
     try:
         kernel_sizes = tuple(kernel_sizes)

@@ -67,8 +67,10 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     filters : sequence of int, default=(32, 64, 64)
         Filters of each convolution. Consecutive convolutions of equal width
         form a block that ends with 2x2 max-pooling.
-    kernel_sizes : int or sequence of int, default=(5, 3, 3)
-        Kernel size of each convolution, or one size for all.
+    kernel_sizes : None, int or sequence of int, default=None
+        Kernel size of each convolution, or one size for all. None gives the
+        tutorial's pattern for any depth: 5 for the first convolution, 3 for
+        the rest (``(5, 3, 3)`` for the default ``filters``).
     dense_units : int, default=256
         Width of the hidden dense layer.
     dropout : float, default=0.5
@@ -154,7 +156,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self,
         *,
         filters=(32, 64, 64),
-        kernel_sizes=(5, 3, 3),
+        kernel_sizes=None,
         dense_units=256,
         dropout=0.5,
         augment=True,
@@ -283,6 +285,11 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
             if X is not None:
                 check_consistent_length(X, y)
             if reset:
+                if len(y) and len(np.unique(y)) < 2:
+                    raise ValueError(
+                        f"y has a single class ({y[:1].tolist()[0]!r}); a classifier needs samples "
+                        "of at least 2 classes."
+                    )
                 self.target_type_ = self._type_of_target(y)
                 self.y_dtype_ = y.dtype
                 self.y_ndim_ = 1

@@ -10,6 +10,7 @@ Pooling uses ``padding="same"`` so that the network also runs on tiny images
 import numpy as np
 
 from skdigits._backend import keras
+from skdigits._params import default_kernel_sizes
 from skdigits.augmentation import RandomDigitAffine
 
 layers = keras.layers
@@ -44,7 +45,7 @@ def build_cnn(
     image_shape,
     n_classes,
     filters=(32, 64, 64),
-    kernel_sizes=(5, 3, 3),
+    kernel_sizes=None,
     dense_units=256,
     dropout=0.5,
     augmentation=None,
@@ -62,8 +63,9 @@ def build_cnn(
         Filters of each 'same'-padded ReLU convolution. Consecutive
         convolutions of equal width form a block; each block ends with 2x2
         max-pooling (see :func:`conv_blocks`).
-    kernel_sizes : sequence of int, default=(5, 3, 3)
+    kernel_sizes : sequence of int or None, default=None
         Square kernel size of each convolution; same length as ``filters``.
+        None gives 5 for the first convolution and 3 for the rest.
     dense_units : int, default=256
         Width of the hidden dense layer.
     dropout : float, default=0.5
@@ -89,6 +91,8 @@ def build_cnn(
     def glorot():
         return keras.initializers.GlorotUniform(seed=next_seed())
 
+    if kernel_sizes is None:
+        kernel_sizes = default_kernel_sizes(len(filters))
     height, width = image_shape
     inputs = keras.Input(shape=(height, width, 1), name="images")
     x = inputs
@@ -123,6 +127,7 @@ def make_optimizer(optimizer, learning_rate=None):
     Returns
     -------
     keras.optimizers.Optimizer
+        A new optimizer that no other model uses.
     """
     if isinstance(optimizer, keras.optimizers.Optimizer):
         config = optimizer.get_config()

@@ -189,6 +189,7 @@ def test_predict_before_fit():
         (np.full((4, 64), np.nan), [0, 1, 0, 1], ValueError, "NaN"),
         (np.zeros((4, 8, 8, 3)), [0, 1, 0, 1], ValueError, "3 channels"),
         (np.zeros((0, 64)), [], ValueError, "0 sample"),
+        (np.zeros((4, 64)), [3, 3, 3, 3], ValueError, r"single class \(3\); a classifier needs"),
     ],
 )
 def test_bad_training_data_is_named(X, y, error, match):

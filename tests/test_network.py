@@ -33,6 +33,12 @@ def test_default_network_is_the_tutorial_network():
     assert model.output_shape == (None, 10)
 
 
+def test_default_kernels_follow_the_tutorial_for_any_depth():
+    model = build_cnn(image_shape=(8, 8), n_classes=3, filters=(4, 8))
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.kernel_size for c in convs] == [(5, 5), (3, 3)]
+
+
 @pytest.mark.parametrize("image_shape", [(1, 2), (1, 5), (3, 3), (28, 28)])
 def test_network_runs_on_tiny_images(image_shape):
     model = build_cnn(image_shape=image_shape, n_classes=3, filters=(4, 8, 8), kernel_sizes=(3, 3, 3),

@@ -1,0 +1,190 @@
+"""Write files all-or-nothing: a temp file beside the target, then ``os.replace``.
+
+A crash, an exception or Ctrl-C while writing leaves the target exactly as it
+was (absent, or its previous content) and removes the temp file.
+"""
+
+import contextlib
+import os
+import secrets
+import stat
+
+__all__ = ["atomic_write", "atomic_save"]
+
+
+def _resolve_target(path):
+    # Write through a symlink, as open(path, "w") would, rather than replace it.
+    target = os.path.realpath(os.fspath(path))
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot write {os.fspath(path)!r}: it is a directory; pass a file name.")
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"cannot write {os.fspath(path)!r}: the folder {folder!r} does not exist; create it first."
+        )
+    return target
+
+
+def _create_temp(target):
+    """Create an empty temp file beside ``target`` and return its path.
+
+    Not ``tempfile.mkstemp``: it creates mode 0600, which ``os.replace`` would
+    carry onto the target. ``os.open(..., 0o666)`` lets the umask decide, as a
+    plain ``open(path, "w")`` does. The name ends with the target's full name,
+    so writers that pick a format from the extension (``savefig``,
+    ``joblib.dump``, ``to_csv`` with compression) see the right one.
+    """
+    folder, name = os.path.split(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
+    for _ in range(100):
+        temp = os.path.join(folder, f".tmp-{secrets.token_hex(4)}-{name}")
+        try:
+            fd = os.open(temp, flags, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return temp
+    raise FileExistsError(f"could not create a temporary file in {folder!r}")
+
+
+def _discard(temp):
+    with contextlib.suppress(OSError):
+        os.remove(temp)
+
+
+def _commit(temp, target):
+    if os.path.exists(target):
+        # Keep an existing file's permissions, as overwriting it in place would.
+        with contextlib.suppress(OSError):
+            os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+    os.replace(temp, target)
+    # Make the rename itself durable; best effort, and impossible on Windows.
+    if hasattr(os, "O_DIRECTORY"):
+        with contextlib.suppress(OSError):
+            fd = os.open(os.path.dirname(target), os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="w", **open_kwargs):
+    """Open a temp file for writing that replaces ``path`` only on success.
+
+    The temp file lives in the same folder as ``path`` (so the final rename is
+    atomic). When the ``with`` block ends normally the file is flushed,
+    fsynced and moved onto ``path`` with :func:`os.replace`. If the block
+    raises anything, including ``KeyboardInterrupt``, the temp file is
+    removed, the exception propagates, and ``path`` is left untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to create or replace. A symlink is written through.
+    mode : {"w", "wt", "wb"}, default="w"
+        Text or binary writing.
+    **open_kwargs
+        Passed to :func:`open`, e.g. ``encoding="utf-8", newline=""``.
+
+    Yields
+    ------
+    file object
+        The open temp file; write the complete new content to it.
+
+    Raises
+    ------
+    ValueError
+        If ``mode`` is not a plain write mode.
+    FileNotFoundError
+        If the folder of ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a directory.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdigits._atomic import atomic_write
+    >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
+    >>> with atomic_write(target, encoding="utf-8") as f:
+    ...     _ = f.write("complete or nothing\\n")
+    >>> open(target, encoding="utf-8").read()
+    'complete or nothing\\n'
+    """
+    if mode not in ("w", "wt", "wb"):
+        raise ValueError(f"mode={mode!r} is not supported; use 'w', 'wt' or 'wb'.")
+    target = _resolve_target(path)
+    temp = _create_temp(target)
+    try:
+        with open(temp, mode, **open_kwargs) as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        _commit(temp, target)
+    except BaseException:
+        _discard(temp)
+        raise
+
+
+def atomic_save(path, write_fn):
+    """Call ``write_fn(temp_path)`` and move the result onto ``path`` on success.
+
+    For writers that take a file name rather than a file object, such as
+    ``fig.savefig`` or ``joblib.dump``. The temp path is in the same folder as
+    ``path`` and ends with its full file name (``.tmp-1a2b3c4d-model.joblib``),
+    so format-by-extension writers behave as for ``path`` itself. If
+    ``write_fn`` raises anything, including ``KeyboardInterrupt``,
+    the temp file is removed, the exception propagates, and ``path`` is left
+    untouched.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to create or replace. A symlink is written through.
+    write_fn : callable
+        Called once with the temp path (a str); must write the complete file
+        there. Its return value is ignored.
+
+    Returns
+    -------
+    path : str or os.PathLike
+        The ``path`` argument, unchanged.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder of ``path`` does not exist, or ``write_fn`` wrote to
+        some other name than the one it was given.
+    IsADirectoryError
+        If ``path`` is a directory.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdigits._atomic import atomic_save
+    >>> target = os.path.join(tempfile.mkdtemp(), "array.npy")
+    >>> import numpy as np
+    >>> _ = atomic_save(target, lambda tmp: np.save(tmp, np.arange(3)))
+    >>> np.load(target)
+    array([0, 1, 2])
+    """
+    target = _resolve_target(path)
+    temp = _create_temp(target)
+    # Remove the placeholder so a writer that saved under another name (say,
+    # with an extension appended) is caught below, not committed as empty.
+    os.remove(temp)
+    try:
+        write_fn(temp)
+        if not os.path.isfile(temp):
+            raise FileNotFoundError(
+                f"{write_fn!r} did not write the file it was given ({temp!r}); "
+                "does it append its own extension?"
+            )
+        # "rb+" because Windows only fsyncs a handle opened for writing.
+        with open(temp, "rb+") as file:
+            os.fsync(file.fileno())
+        _commit(temp, target)
+    except BaseException:
+        _discard(temp)
+        raise
+    return path

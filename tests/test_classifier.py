@@ -44,6 +44,16 @@ def test_predicting_twice_gives_identical_results(small_images):
     np.testing.assert_array_equal(clf.predict_proba(X), clf.predict_proba(X))
 
 
+def test_an_images_probabilities_do_not_depend_on_its_batch(small_images):
+    X, y = small_images
+    clf = _fit(X, y)
+    whole = clf.predict_proba(X[:150])
+    order = np.random.RandomState(0).permutation(150)
+    np.testing.assert_array_equal(clf.predict_proba(X[:150][order]), whole[order])
+    for i in (0, 63, 64, 149):
+        np.testing.assert_array_equal(clf.predict_proba(X[i : i + 1]), whole[i : i + 1])
+
+
 @pytest.mark.parametrize(
     "labels",
     [

@@ -1,0 +1,331 @@
+"""The ``skdigits`` command line: every subcommand on tiny data, errors, and file safety.
+
+Most tests call ``skdigits.cli.main`` in-process (fast: TensorFlow loads once);
+a few run the real ``python -m skdigits`` entry point in a subprocess.
+"""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.model_selection import train_test_split
+
+from skdigits import cli
+from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
+from skdigits.persistence import load_model, save_model
+
+# A network that trains on a few hundred 28x28 digits in about a second.
+TINY = ["--epochs", "1", "--filters", "8", "--dense-units", "16", "--batch-size", "64", "--quiet"]
+FIGURES = ("learning_curves.png", "test_digits.png", "confusion_matrix.png", "top_errors.png")
+
+
+def exit_code(argv):
+    """Run ``main(argv)`` in-process; return its exit status, whether returned or raised."""
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def assert_one_line_error(err, *words):
+    """stderr holds exactly one 'skdigits: error: ...' line mentioning ``words``, and no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skdigits: error: "), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], err
+
+
+def run_python(*args, timeout=300):
+    """Run ``python -m skdigits ARGS`` (or ``python -c``) in a fresh interpreter."""
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "SKDIGITS_DEBUG": ""})
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Kaggle-format files written from the embedded sample: train (300), test (40), labelled (100)."""
+    folder = tmp_path_factory.mktemp("kaggle")
+    X, y = load_sample()
+    X_train, X_rest, y_train, y_rest = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
+    X_eval, y_eval = X_rest.iloc[:100], y_rest.iloc[:100]
+    paths = dict(train=folder / "train.csv", test=folder / "test.csv", labelled=folder / "labelled.csv",
+                 bad=folder / "bad.csv", folder=folder)
+    write_digit_recognizer(X_train, paths["train"], y=y_train)
+    write_digit_recognizer(X_rest.iloc[100:140], paths["test"])
+    write_digit_recognizer(X_eval, paths["labelled"], y=y_eval)
+    paths["bad"].write_text("label,pixel0\n3,oops\n", encoding="utf-8")
+    return {k: str(v) for k, v in paths.items()}
+
+
+@pytest.fixture(scope="module")
+def model_file(data, tmp_path_factory):
+    """A model trained by ``skdigits train`` on the tiny train.csv."""
+    out = tmp_path_factory.mktemp("trained")
+    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY]) == 0
+    return str(out / "model.joblib")
+
+
+def check_submission(path, n):
+    sub = pd.read_csv(path)
+    assert list(sub.columns) == ["ImageId", "Label"]
+    assert sub["ImageId"].tolist() == list(range(1, n + 1))
+    assert sub["Label"].between(0, 9).all()
+    return sub
+
+
+def check_pngs(folder, names):
+    for name in names:
+        path = folder / name
+        assert path.stat().st_size > 5000, f"{name} is missing or nearly empty"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- the real entry point
+def test_help_is_fast_and_imports_nothing_heavy():
+    done = run_python("-m", "skdigits", "--help", timeout=60)
+    assert done.returncode == 0, done.stderr
+    for command in ("run", "train", "predict", "evaluate", "cv", "search"):
+        assert command in done.stdout
+    probe = run_python("-c", "import sys; from skdigits import cli; cli.build_parser().parse_args(['run']); "
+                             "print(sorted({'tensorflow', 'keras', 'sklearn', 'pandas', 'matplotlib', 'numpy'}"
+                             " & set(sys.modules)))", timeout=60)
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip() == "[]"
+
+
+def test_bad_input_in_a_real_process_exits_2_with_one_quiet_line(model_file, data):
+    # Loads the model (and TensorFlow) first, then rejects the unlabelled file: no TF noise, no traceback.
+    done = run_python("-m", "skdigits", "evaluate", "--model", model_file, "--data", data["test"], "--quiet")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert_one_line_error(done.stderr, "label")
+
+
+# ---------------------------------------------------------------- subcommands
+def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                     *TINY]) == 0
+    stdout = capsys.readouterr().out
+    assert "Held-out accuracy" in stdout
+    check_submission(out / "submission.csv", 40)
+    check_pngs(out, FIGURES)
+    report = json.loads((out / "report.json").read_text())
+    assert report["n_train"] == 240 and report["n_holdout"] == 60 and report["n_predicted"] == 40
+    assert 0 <= report["accuracy"] <= 1
+    assert set(report["per_class"]) >= {str(d) for d in range(10)}
+    assert report["settings"]["epochs"] == 1 and report["settings"]["filters"] == [8]
+    assert report["timings"]["fit_seconds"] > 0
+    markdown = (out / "report.md").read_text()
+    assert "Held-out accuracy" in markdown and "## Settings" in markdown
+    # The saved model reloads and predicts the test file like the submission says.
+    model = load_model(out / "model.joblib")
+    predicted = model.predict(load_digit_recognizer(data["test"]))
+    np.testing.assert_array_equal(predicted, pd.read_csv(out / "submission.csv")["Label"])
+    assert not [p for p in os.listdir(out) if p.startswith(".tmp-")]
+
+
+def test_run_with_no_data_options_uses_the_sample_and_prints_only_json(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["run", "--output-dir", str(out), "--json", *TINY]) == 0
+    result = json.loads(capsys.readouterr().out)  # the whole of stdout is one JSON document
+    assert result["command"] == "run"
+    assert result["n_holdout"] == 1000 and result["n_predicted"] == 1000
+    assert "sample" in result["data"]["train"]
+    check_submission(out / "submission.csv", 1000)
+    check_pngs(out, FIGURES)
+
+
+def test_run_defaults():
+    args = cli.build_parser().parse_args(["run"])
+    assert (args.train, args.test, args.holdout, args.augment) == (None, None, 0.2, True)
+    assert args.epochs == cli.DEFAULT_EPOCHS < 30
+    assert args.output_dir == cli.DEFAULT_OUTPUT_DIR
+
+
+def test_train_predict_evaluate(data, model_file, tmp_path, capsys):
+    model = load_model(model_file)
+    assert model.predict(load_digit_recognizer(data["test"])).shape == (40,)
+    assert os.path.getsize(os.path.join(os.path.dirname(model_file), "learning_curves.png")) > 5000
+
+    submission = tmp_path / "sub.csv"
+    assert cli.main(["predict", "--model", model_file, "--test", data["test"], "--submission", str(submission),
+                     "--quiet"]) == 0
+    check_submission(submission, 40)
+    assert "40 predictions" in capsys.readouterr().out
+
+    out = tmp_path / "eval"
+    assert cli.main(["evaluate", "--model", model_file, "--data", data["labelled"], "--output-dir", str(out),
+                     "--quiet", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_samples"] == 100 and 0 <= result["accuracy"] <= 1
+    assert np.asarray(result["confusion_matrix"]["matrix"]).sum() == 100
+    assert {"precision", "recall", "f1-score", "support"} <= set(result["per_class"]["macro avg"])
+    check_pngs(out, ["confusion_matrix.png", "top_errors.png"])
+
+
+def test_predict_defaults_to_the_output_folder(data, model_file, tmp_path, capsys):
+    folder = os.path.dirname(model_file)
+    assert cli.main(["predict", "--output-dir", folder, "--test", data["labelled"], "--json", "--quiet"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == model_file and result["n_predicted"] == 100
+    check_submission(os.path.join(folder, "submission.csv"), 100)
+
+
+def test_cv_prints_a_table_and_json(data, tmp_path, capsys):
+    out = tmp_path / "cv"
+    assert cli.main(["cv", "--train", data["train"], "--folds", "2", "--output-dir", str(out), *TINY]) == 0
+    text = capsys.readouterr().out
+    assert "fold 1" in text and "fold 2" in text and "mean" in text and "Accuracy:" in text
+    assert (out / "cv_report.md").exists()
+    assert cli.main(["cv", "--train", data["train"], "--folds", "2", "--output-dir", str(out), "--json",
+                     *TINY]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert list(result["report"]) == ["fold 1", "fold 2", "mean", "std"]
+    assert 0 <= result["mean_accuracy"] <= 1
+
+
+def test_search_ranks_candidates_and_saves_the_best(data, tmp_path, capsys):
+    out = tmp_path / "search"
+    argv = ["search", "--train", data["train"], "--filters", "8", "4", "--optimizers", "rmsprop", "adam",
+            "--folds", "2", "--output-dir", str(out), "--json", *[a for a in TINY if a not in ("--filters", "8")]]
+    assert cli.main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    ranks = [row["rank"] for row in result["ranking"]]
+    assert len(ranks) == 4 and ranks == sorted(ranks)
+    assert {(tuple(r["filters"]), r["optimizer"]) for r in result["ranking"]} == {
+        ((8,), "rmsprop"), ((8,), "adam"), ((4,), "rmsprop"), ((4,), "adam")}
+    best = load_model(out / "best_model.joblib")
+    assert best[-1].get_params()["filters"] == tuple(result["best_params"]["filters"])
+    check_pngs(out, ["grid_search.png"])
+    assert (out / "search_report.md").exists()
+
+
+# ---------------------------------------------------------------- errors: exit 2, one line
+@pytest.mark.parametrize("argv, words", [
+    (["run", "--train", "{folder}/missing.csv"], ["missing.csv", "no such file"]),
+    (["train", "--train", "{bad}"], ["bad.csv"]),
+    (["train", "--train", "{test}"], ["label"]),
+    (["cv", "--train", "{folder}"], ["directory"]),
+    (["predict", "--model", "{train}", "--test", "{test}"], ["CSV", "not a model"]),
+    (["predict", "--model", "{folder}/none.joblib", "--test", "{test}"], ["no such model file"]),
+    (["run", "--holdout", "0"], ["--test"]),
+    (["run", "--epochs", "0"], ["--epochs"]),
+    (["train", "--batch-size", "-3"], ["--batch-size"]),
+    (["run", "--holdout", "1.5"], ["--holdout"]),
+    (["search", "--filters", "32,x"], ["--filters"]),
+    (["search", "--optimizers", "nope"], ["--optimizers"]),
+    (["cv", "--n-jobs", "0"], ["--n-jobs"]),
+    (["predict"], ["--test"]),
+    (["fly"], ["fly"]),
+    ([], ["command"]),
+])
+def test_bad_usage_or_input_exits_2_with_one_line(data, argv, words, tmp_path, capsys):
+    argv = [a.format(**data) for a in argv] + ["--quiet", "--output-dir", str(tmp_path / "out")] * (len(argv) > 1)
+    assert exit_code(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(captured.err, *words)
+
+
+def test_output_dir_that_is_a_file(data, tmp_path, capsys):
+    blocker = tmp_path / "taken"
+    blocker.write_text("x")
+    assert exit_code(["train", "--train", data["train"], "--output-dir", str(blocker), *TINY]) == 2
+    assert_one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "pickled dict"])
+def test_damaged_or_foreign_model_files(data, model_file, tmp_path, capsys, damage):
+    path = tmp_path / "model.joblib"
+    content = open(model_file, "rb").read()
+    if damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "truncated":
+        path.write_bytes(content[: len(content) // 2])
+    else:
+        path.write_bytes(pickle.dumps({"not": "a model"}))
+    assert exit_code(["predict", "--model", str(path), "--test", data["test"], "--quiet",
+                      "--output-dir", str(tmp_path)]) == 2
+    assert_one_line_error(capsys.readouterr().err, str(path))
+    assert not (tmp_path / "submission.csv").exists()
+
+
+def test_persistence_errors_are_typed(tmp_path):
+    with pytest.raises(TypeError, match="predict"):
+        save_model({"a": 1}, tmp_path / "m.joblib")
+    (tmp_path / "dict.joblib").write_bytes(pickle.dumps([1, 2]))
+    with pytest.raises(TypeError, match="list"):
+        load_model(tmp_path / "dict.joblib")
+    (tmp_path / "empty.joblib").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_model(tmp_path / "empty.joblib")
+    with pytest.raises(IsADirectoryError):
+        load_model(tmp_path)
+
+
+# ---------------------------------------------------------------- existing files survive failures
+def _existing_outputs(folder):
+    folder.mkdir()
+    files = {"submission.csv": b"ImageId,Label\n1,7\n", "model.joblib": b"\x80precious model bytes"}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return files
+
+
+def _unchanged(folder, files):
+    return all((folder / name).read_bytes() == content for name, content in files.items()) and not [
+        p for p in os.listdir(folder) if p.startswith(".tmp-")]
+
+
+def test_failed_run_leaves_existing_files_byte_for_byte(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    files = _existing_outputs(out)
+    assert exit_code(["run", "--train", data["train"], "--test", data["bad"], "--output-dir", str(out),
+                      *TINY]) == 2
+    assert_one_line_error(capsys.readouterr().err, "bad.csv")
+    assert exit_code(["predict", "--model", data["test"], "--test", data["test"], "--output-dir", str(out),
+                      "--quiet"]) == 2
+    assert _unchanged(out, files)
+
+
+def test_failure_while_writing_the_submission_keeps_the_old_one(data, tmp_path, monkeypatch, capsys):
+    from skdigits import datasets
+
+    out = tmp_path / "out"
+    files = _existing_outputs(out)
+
+    def broken_writer(predictions, path):
+        with datasets.atomic_write(path) as f:
+            f.write("ImageId,Label\n1,")
+            raise OSError("disk full")
+
+    monkeypatch.setattr(datasets, "write_submission", broken_writer)
+    assert exit_code(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                      *TINY]) == 2
+    assert_one_line_error(capsys.readouterr().err, "disk full")
+    assert (out / "submission.csv").read_bytes() == files["submission.csv"]  # the model was saved first
+
+
+def test_ctrl_c_during_training_exits_130_and_changes_nothing(data, tmp_path, monkeypatch, capsys):
+    from sklearn.pipeline import Pipeline
+
+    out = tmp_path / "out"
+    files = _existing_outputs(out)
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Pipeline, "fit", interrupted)
+    assert exit_code(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                      *TINY]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted" in err[0] and "nothing was written" in err[0]
+    assert _unchanged(out, files)

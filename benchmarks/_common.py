@@ -1,0 +1,85 @@
+"""Shared helpers for the benchmark scripts: data, machine description, output."""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def parser(description):
+    """An argument parser with the options every benchmark takes."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--train", type=Path, default=SHARED / "mnist_train_8k.npz", help="npz with X, y")
+    p.add_argument("--test", type=Path, default=SHARED / "mnist_test_10k.npz", help="npz with X, y")
+    p.add_argument("--json", type=Path, default=None, help="where to write the results (default: results/<name>.json)")
+    return p
+
+
+def load_npz(path):
+    """Return (X, y): uint8 images (n, 28, 28) and int labels."""
+    with np.load(path) as data:
+        return data["X"], data["y"].astype(np.int64)
+
+
+def machine():
+    """What ran the benchmark: CPU, cores and library versions."""
+    import keras
+    import sklearn
+    import tensorflow as tf
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+    }
+
+
+class EpochTimer:
+    """A Keras callback that records the wall time of every epoch."""
+
+    def __new__(cls):
+        from skdigits._backend import keras
+
+        class _Timer(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.times = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self.times.append(time.perf_counter() - self._start)
+
+        return _Timer()
+
+
+def median(values):
+    """The median of a list of numbers."""
+    return statistics.median(values)
+
+
+def write_results(name, results, path=None):
+    """Write results (with the machine) as JSON and return the path."""
+    path = path or Path(__file__).resolve().parent / "results" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"benchmark": name, "machine": machine(), **results}, indent=2))
+    return path

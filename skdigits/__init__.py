@@ -22,6 +22,10 @@ _PUBLIC = {
     "plot_confusion_matrix": "skdigits.plotting",
     "plot_top_errors": "skdigits.plotting",
     "plot_grid_search": "skdigits.plotting",
+    "save_model": "skdigits.persistence",
+    "load_model": "skdigits.persistence",
+    "save_joblib": "skdigits.persistence",
+    "load_joblib": "skdigits.persistence",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

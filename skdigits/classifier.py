@@ -358,6 +358,29 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         for key, values in hist.history.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
 
+    def _restore_fitted(self, model, *, classes, history, seed):
+        """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).
+
+        ``n_features_in_``, ``image_shape_`` and ``feature_names_in_`` must be
+        set already; this rebuilds scikeras' encoders from ``classes``.
+        """
+        self._check_params()
+        self._seed = seed
+        self.classes_ = None  # let the encoder find the classes, as fit does
+        self.target_encoder_ = self.target_encoder.fit(classes)
+        vars(self).update(self.target_encoder_.get_metadata())
+        self.target_type_ = self._type_of_target(classes)
+        self.y_dtype_ = classes.dtype
+        self.y_ndim_ = 1
+        self.feature_encoder_ = self.feature_encoder.fit(np.zeros((1, *self.image_shape_, 1), np.float32))
+        self.model_ = model
+        self.history_ = history
+        self._initialize_callbacks()
+        n_outputs = int(model.outputs[0].shape[-1])
+        if n_outputs != self.n_classes_:
+            raise ValueError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
+        return self
+
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self)

@@ -314,7 +314,7 @@ def build_parser():
 
     run = add("run", "the whole job: train, predict, write the submission, model, figures and report",
               "Train the CNN with augmentation, predict the test set and write into --output-dir:\n"
-              "submission.csv, model.joblib, learning_curves.png, test_digits.png, confusion_matrix.png,\n"
+              "submission.csv, model.skdigits, learning_curves.png, test_digits.png, confusion_matrix.png,\n"
               "top_errors.png, report.md and report.json.\n\n"
               "With no --train, it trains on the embedded sample of 5,000 real MNIST digits, holds out a\n"
               "stratified 20% (--holdout) as the test set and reports its accuracy; on two CPU cores\n"
@@ -334,15 +334,16 @@ def build_parser():
                            "(default: %(default)s)")
 
     train = add("train", "train a model and save it",
-                "Train the CNN and save it (model.joblib in --output-dir, or --model), with its\n"
-                "learning curves (learning_curves.png). Reload it with 'skdigits predict/evaluate' or\n"
-                "skdigits.persistence.load_model.",
+                "Train the CNN and save it (model.skdigits in --output-dir, or --model), with its\n"
+                "learning curves (learning_curves.png). Models are saved in skdigits' safe format, which\n"
+                "runs no code when loaded: reload them with 'skdigits predict/evaluate' or\n"
+                "skdigits.load_model.",
                 [training, network, output], _cmd_train)
     data = train.add_argument_group("data")
     data.add_argument("--train", metavar="CSV", help="labelled digits, Kaggle's train.csv (default: the sample)")
     data.add_argument("--validation-split", type=_fraction, default=0.0, metavar="FRACTION",
                       help="part of the training data scored after each epoch (default: %(default)s)")
-    data.add_argument("--model", metavar="PATH", help="where to save the model (default: DIR/model.joblib)")
+    data.add_argument("--model", metavar="PATH", help="where to save the model (default: DIR/model.skdigits)")
 
     predict = add("predict", "predict a CSV file with a saved model and write a submission",
                   "Predict every digit of a CSV file (Kaggle's test.csv format; a label column is\n"
@@ -350,7 +351,7 @@ def build_parser():
                   [output], _cmd_predict)
     data = predict.add_argument_group("data")
     data.add_argument("--test", metavar="CSV", required=True, help="the digits to predict (required)")
-    data.add_argument("--model", metavar="PATH", help="the saved model (default: DIR/model.joblib)")
+    data.add_argument("--model", metavar="PATH", help="the saved model (default: DIR/model.skdigits)")
     data.add_argument("--submission", metavar="PATH",
                       help="the submission to write (default: DIR/submission.csv)")
 
@@ -361,7 +362,7 @@ def build_parser():
     data = evaluate.add_argument_group("data")
     data.add_argument("--data", metavar="CSV", required=True,
                       help="labelled digits to score on, with a label column (required)")
-    data.add_argument("--model", metavar="PATH", help="the saved model (default: DIR/model.joblib)")
+    data.add_argument("--model", metavar="PATH", help="the saved model (default: DIR/model.skdigits)")
 
     cv = add("cv", "cross-validate the CNN and print the scores of every fold",
              "Cross-validate the CNN (stratified, shuffled folds) and print the accuracy of every fold,\n"
@@ -373,7 +374,7 @@ def build_parser():
     search = add("search", "grid-search network widths and optimizers",
                  "Grid-search convolution widths and optimizers with cross-validation, print the\n"
                  "candidates best first, and save in DIR: the best model refitted on all the data\n"
-                 "(best_model.joblib, or --model), grid_search.png and search_report.md.\n\n"
+                 "(best_model.skdigits, or --model), grid_search.png and search_report.md.\n\n"
                  "example: skdigits search --filters 32,64,64 16,32,32 --optimizers rmsprop adam",
                  [training, parallel, output], _cmd_search)
     grid = search.add_argument_group("grid")
@@ -387,7 +388,7 @@ def build_parser():
                       help="learning rate (default: each optimizer's own)")
     data = search.add_argument_group("data")
     data.add_argument("--train", metavar="CSV", help="labelled digits, Kaggle's train.csv (default: the sample)")
-    data.add_argument("--model", metavar="PATH", help="where to save the best model (default: DIR/best_model.joblib)")
+    data.add_argument("--model", metavar="PATH", help="where to save the best model (default: DIR/best_model.skdigits)")
     return parser
 
 
@@ -755,7 +756,7 @@ def _cmd_run(args, session):
         raise ValueError("--holdout 0 leaves nothing to predict; pass --test test.csv or a --holdout above 0.")
     start = time.perf_counter()
     paths = {name: session.path(None, name) for name in (
-        "model.joblib", "submission.csv", "learning_curves.png", "test_digits.png",
+        "model.skdigits", "submission.csv", "learning_curves.png", "test_digits.png",
         "confusion_matrix.png", "top_errors.png", "report.md", "report.json")}
 
     session.info(f"Loading {args.train or _SAMPLE}...")
@@ -778,7 +779,7 @@ def _cmd_run(args, session):
     session.info(f"Training on {len(X):,} digits for {_plural(args.epochs, 'epoch')}"
                  f"{' with augmentation' if args.augment else ''}...")
     fit_time = _fit(model, X, y, session)
-    session.save(paths["model.joblib"], save_model, model)
+    session.save(paths["model.skdigits"], save_model, model)
 
     t = time.perf_counter()
     result = {"command": "run", "data": {"train": source, "test": args.test or "held-out part"},
@@ -894,7 +895,7 @@ def _cmd_train(args, session):
     int
         The exit status, 0.
     """
-    model_path = session.path(args.model, "model.joblib")
+    model_path = session.path(args.model, "model.skdigits")
     curves_path = session.path(None, "learning_curves.png")
     session.info(f"Loading {args.train or _SAMPLE}...")
     X, y, source = _load_labelled(args.train, "--train")
@@ -919,7 +920,7 @@ def _cmd_train(args, session):
 
 
 def _load_model(args, session):
-    """Load the model named by ``--model`` (default DIR/model.joblib).
+    """Load the model named by ``--model`` (default DIR/model.skdigits).
 
     Parameters
     ----------
@@ -937,7 +938,7 @@ def _load_model(args, session):
     """
     from skdigits.persistence import load_model
 
-    path = args.model or os.path.join(args.output_dir, "model.joblib")
+    path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")
     return path, load_model(path)
 
@@ -1077,7 +1078,7 @@ def _cmd_search(args, session):
     int
         The exit status, 0.
     """
-    model_path = session.path(args.model, "best_model.joblib")
+    model_path = session.path(args.model, "best_model.skdigits")
     plot_path = session.path(None, "grid_search.png")
     report_path = session.path(None, "search_report.md")
     session.info(f"Loading {args.train or _SAMPLE}...")

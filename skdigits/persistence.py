@@ -1,18 +1,34 @@
-"""Save and load fitted models with joblib, atomically and with clear errors.
+"""Save and load models: a safe format that runs no code, and joblib.
+
+Two formats, both written atomically (to a temporary file in the same folder,
+then renamed), so a failure or Ctrl-C never leaves a half-written file and
+never damages an existing one:
+
+* :func:`save_model` / :func:`load_model`: skdigits' **safe format**, one zip
+  file (``.skdigits`` by convention) of plain JSON and Keras' native
+  ``.keras`` networks, loaded with ``safe_mode=True``. No pickle anywhere:
+  loading a file from a stranger cannot run code. It holds
+  :class:`DigitImageTransformer`, :class:`CNNDigitClassifier`, and
+  Pipelines of those two.
+* :func:`save_joblib` / :func:`load_joblib`: joblib (pickle), for any
+  estimator, including pipelines with other scikit-learn steps.
 
 .. warning::
-   joblib (like pickle) runs code while it loads a file. Only load model
-   files you made yourself or got from someone you trust.
+   joblib (like pickle) runs code while it loads a file. Only load joblib
+   files you made yourself or got from someone you trust; share models in
+   the safe format.
 
-joblib and numpy only: importing this module does not import TensorFlow
-(loading a model does, since the model holds a Keras network).
+Importing this module does not import TensorFlow; saving or loading a
+network does.
 """
 
+import numbers
 import os
+import warnings
 
 from skdigits._atomic import atomic_save
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "save_joblib", "load_joblib", "ModelVersionWarning"]
 
 # How a joblib file can start: a pickle (protocol 2+) or one of joblib's compressors.
 _PICKLE_MAGIC = b"\x80"
@@ -24,14 +40,272 @@ _COMPRESSED_MAGICS = {
     b"\x5d\x00\x00": "lzma",
     b"\x04\x22\x4d\x18": "lz4",
 }
+_ZIP_MAGIC = b"PK\x03\x04"
+_VERSIONED = ("skdigits", "keras", "tensorflow", "scikit-learn", "numpy")
 
 
-def save_model(estimator, path, *, compress=0):
-    """Save a fitted estimator (e.g. a digit pipeline) to ``path`` with joblib.
+class ModelVersionWarning(UserWarning):
+    """A model file was written by other versions of skdigits or its libraries."""
 
-    The file is written to a temporary file in the same folder and moved
-    into place only when complete, so a failure or Ctrl-C never leaves a
-    truncated file and never damages an existing one.
+
+# ---------------------------------------------------------------- the safe format
+def save_model(estimator, path):
+    """Save an estimator in skdigits' safe format: JSON and ``.keras``, no pickle.
+
+    Parameters
+    ----------
+    estimator : DigitImageTransformer, CNNDigitClassifier or Pipeline
+        Fitted or not. A Pipeline may hold only those two kinds of step
+        (as :func:`skdigits.make_digit_pipeline` builds it).
+    path : str or os.PathLike
+        The file to write, by convention ending in ``.skdigits``; replaced
+        if it exists. Its folder must exist.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` (or a step) is of another class, or a parameter or
+        label cannot be written as JSON (save it with :func:`save_joblib`).
+
+    Warns
+    -----
+    UserWarning
+        When ``callbacks`` or a ``RandomState`` are dropped: they are code or
+        state, not values; the loaded model has ``None`` in their place.
+
+    See Also
+    --------
+    load_model : Read the file back, running no code from it.
+    save_joblib : The joblib format, for any estimator.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdigits import DigitImageTransformer, load_model, save_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "images.skdigits")
+    >>> _ = save_model(DigitImageTransformer(scale=16.0), path)
+    >>> load_model(path)
+    DigitImageTransformer(scale=16.0)
+    """
+    from pathlib import Path
+
+    from skdigits import _safe_format as fmt
+
+    networks = {}
+    manifest = {
+        "format": fmt.FORMAT,
+        "format_version": fmt.FORMAT_VERSION,
+        "versions": _versions(),
+        "estimator": _describe(estimator, networks, "estimator"),
+        "networks": sorted(networks),
+    }
+    atomic_save(path, lambda temp: fmt.write_archive(temp, manifest, networks))
+    return Path(path)
+
+
+def load_model(path):
+    """Load a model saved by :func:`save_model`, running no code from the file.
+
+    The file is checked before anything is built: only the classes
+    :class:`DigitImageTransformer`, :class:`CNNDigitClassifier` and
+    ``Pipeline``, only their own parameters, and only Keras networks made of
+    Keras' and skdigits' layers (Keras loads them with ``safe_mode=True``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.skdigits`` file.
+
+    Returns
+    -------
+    estimator object
+        The saved estimator, ready to ``predict`` (or to ``fit``, if it was
+        saved unfitted).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
+    ValueError
+        If the file is empty, truncated, a joblib/pickle file (load that
+        with :func:`load_joblib` if you trust it), or anything else than a
+        model in the safe format, or if it was tampered with. The message
+        names the file and the problem; nothing from the file was run.
+
+    Warns
+    -----
+    ModelVersionWarning
+        When the file was written with another major or minor version of
+        skdigits, Keras, TensorFlow, scikit-learn or NumPy.
+
+    See Also
+    --------
+    save_model : Write such a file.
+    load_joblib : Load a joblib file (runs code from it).
+
+    Examples
+    --------
+    >>> from skdigits import load_model
+    >>> model = load_model("model.skdigits")  # doctest: +SKIP
+    >>> model.predict(X_test)  # doctest: +SKIP
+    """
+    from skdigits import _safe_format as fmt
+
+    path = os.fspath(path)
+    start = _check_readable(path)
+    if start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS):
+        raise ValueError(
+            f"{path}: this is a joblib/pickle file, not the safe format; loading it would run code "
+            "stored in it. If you trust its source, use skdigits.load_joblib (or joblib.load)."
+        )
+    if not start.startswith(_ZIP_MAGIC):
+        raise ValueError(f"{path}: this is {_what_is(start)}, not a model saved by skdigits.save_model.")
+    try:
+        manifest, networks = fmt.read_archive(path)
+        _check_versions(path, manifest.get("versions"))
+        return _build(manifest.get("estimator"), networks, "estimator")
+    except fmt.UnsafeModelError as exc:
+        raise ValueError(f"{path}: refused: {exc} Nothing from the file was run.") from None
+    except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise ValueError(f"{path}: the model file is damaged or not a skdigits model "
+                         f"({type(exc).__name__}: {detail}).") from exc
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in _VERSIONED:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _check_versions(path, saved):
+    if not isinstance(saved, dict):
+        return
+    here = _versions()
+    differ = [f"{name} {saved.get(name)} (now {here[name]})" for name in _VERSIONED
+              if saved.get(name) and here[name] and saved[name].split(".")[:2] != here[name].split(".")[:2]]
+    if differ:
+        warnings.warn(f"{path} was saved with " + ", ".join(differ) + "; check its predictions.",
+                      ModelVersionWarning, stacklevel=3)
+
+
+def _describe(estimator, networks, where):
+    """The manifest entry of one estimator; its networks go into ``networks``."""
+    from sklearn.pipeline import Pipeline
+
+    from skdigits import _safe_format as fmt
+
+    kind = type(estimator).__name__
+    if isinstance(estimator, Pipeline) and type(estimator) is Pipeline:
+        steps = [{"name": name, **_describe(step, networks, f"{where}.{name}")} for name, step in estimator.steps]
+        return {"class": "Pipeline", "params": {"verbose": bool(estimator.verbose)}, "steps": steps}
+    if kind not in _classes():
+        raise TypeError(
+            f"save_model() writes DigitImageTransformer, CNNDigitClassifier and Pipelines of them; "
+            f"got {kind}. Save other estimators with skdigits.save_joblib (a pickle: it runs code when loaded)."
+        )
+    params = estimator.get_params(deep=False)
+    for name in ("callbacks", "random_state"):
+        value = params.get(name)
+        if value is not None and not (name == "random_state" and isinstance(value, numbers.Integral)):
+            warnings.warn(f"{where}: {name}={params[name]!r} is not saved (not a plain value); "
+                          f"the loaded model has {name}=None.", UserWarning, stacklevel=3)
+            params[name] = None
+    entry = {"class": kind, "params": fmt.params_to_json(params)}
+    if hasattr(estimator, "image_shape_"):
+        fitted = {
+            "n_features_in_": int(estimator.n_features_in_),
+            "image_shape_": [int(s) for s in estimator.image_shape_],
+        }
+        if hasattr(estimator, "feature_names_in_"):
+            fitted["feature_names_in_"] = fmt.labels_to_json(estimator.feature_names_in_)
+        if kind == "CNNDigitClassifier":
+            network = f"{where}.keras"
+            networks[network] = fmt.keras_to_bytes(estimator.model_)
+            fitted.update(
+                network=network,
+                classes_=fmt.labels_to_json(estimator.classes_),
+                history_={k: [float(v) for v in vals] for k, vals in estimator.history_.items()},
+                seed=int(estimator._seed),
+            )
+        entry["fitted"] = fitted
+    return entry
+
+
+def _classes():
+    from skdigits.classifier import CNNDigitClassifier
+    from skdigits.preprocessing import DigitImageTransformer
+
+    return {"DigitImageTransformer": DigitImageTransformer, "CNNDigitClassifier": CNNDigitClassifier}
+
+
+def _build(entry, networks, where):
+    """Rebuild one estimator from its manifest entry, trusting nothing in it."""
+    import numpy as np
+    from sklearn.pipeline import Pipeline
+
+    from skdigits import _safe_format as fmt
+
+    if not isinstance(entry, dict) or not isinstance(entry.get("params"), dict):
+        raise fmt.UnsafeModelError(f"{where} is not an estimator description.")
+    kind = entry.get("class")
+    if kind == "Pipeline":
+        steps = entry.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise fmt.UnsafeModelError(f"{where} is a Pipeline without steps.")
+        names = [step.get("name") if isinstance(step, dict) else None for step in steps]
+        if not all(isinstance(n, str) and n and "__" not in n for n in names) or len(set(names)) != len(names):
+            raise fmt.UnsafeModelError(f"{where} has invalid step names {names!r}.")
+        built = [(name, _build(step, networks, f"{where}.{name}")) for name, step in zip(names, steps)]
+        return Pipeline(built, verbose=bool(entry["params"].get("verbose", False)))
+    classes = _classes()
+    if kind not in classes:
+        raise fmt.UnsafeModelError(f"{where} names the class {kind!r}, which the safe format never writes.")
+    cls = classes[kind]
+    estimator = cls(**fmt.params_from_json(entry["params"], cls._get_param_names()))
+    fitted = entry.get("fitted")
+    if fitted is None:
+        return estimator
+    estimator.n_features_in_ = int(fitted["n_features_in_"])
+    estimator.image_shape_ = tuple(int(s) for s in fitted["image_shape_"])
+    if np.prod(estimator.image_shape_) != estimator.n_features_in_:
+        raise fmt.UnsafeModelError(f"{where}: image_shape_ does not match n_features_in_.")
+    if "feature_names_in_" in fitted:
+        estimator.feature_names_in_ = fmt.labels_from_json(fitted["feature_names_in_"])
+    if kind == "CNNDigitClassifier":
+        network = fitted["network"]
+        if network not in networks:
+            raise fmt.UnsafeModelError(f"{where}: the network {network!r} is missing.")
+        model = fmt.keras_from_bytes(networks[network])
+        estimator._restore_fitted(
+            model,
+            classes=fmt.labels_from_json(fitted["classes_"]),
+            history={str(k): [float(v) for v in vals] for k, vals in dict(fitted["history_"]).items()},
+            seed=int(fitted["seed"]),
+        )
+    return estimator
+
+
+# ---------------------------------------------------------------- joblib
+def save_joblib(estimator, path, *, compress=0):
+    """Save any fitted estimator (e.g. a digit pipeline) to ``path`` with joblib.
+
+    .. warning::
+       A joblib file runs code when it is loaded. Share models with
+       :func:`save_model` instead.
 
     Parameters
     ----------
@@ -60,16 +334,17 @@ def save_model(estimator, path, *, compress=0):
 
     See Also
     --------
-    load_model : Read the file back.
+    load_joblib : Read the file back.
+    save_model : The safe format.
 
     Examples
     --------
     >>> import os, tempfile
     >>> from sklearn.dummy import DummyClassifier
-    >>> from skdigits.persistence import load_model, save_model
+    >>> from skdigits.persistence import load_joblib, save_joblib
     >>> path = os.path.join(tempfile.mkdtemp(), "model.joblib")
-    >>> _ = save_model(DummyClassifier().fit([[0], [1]], [0, 1]), path)
-    >>> load_model(path).predict([[0]]).shape
+    >>> _ = save_joblib(DummyClassifier().fit([[0], [1]], [0, 1]), path)
+    >>> load_joblib(path).predict([[0]]).shape
     (1,)
     """
     import joblib
@@ -77,40 +352,40 @@ def save_model(estimator, path, *, compress=0):
 
     if not callable(getattr(estimator, "predict", None)):
         raise TypeError(
-            f"save_model() saves estimators with a predict method; got {type(estimator).__name__}."
+            f"save_joblib() saves estimators with a predict method; got {type(estimator).__name__}."
         )
     atomic_save(path, lambda temp: joblib.dump(estimator, temp, compress=compress))
     return Path(path)
 
 
-def _check_model_file(path):
-    """Raise a clear error when ``path`` cannot be a joblib model file."""
+def _check_readable(path):
+    """Raise a clear error unless ``path`` is a non-empty file; return its first bytes."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such model file. Train one first, e.g. with 'skdigits train'.")
     if os.path.isdir(path):
-        raise IsADirectoryError(f"{path} is a directory; pass the model file inside it, e.g. model.joblib.")
+        raise IsADirectoryError(f"{path} is a directory; pass the model file inside it.")
     if os.path.getsize(path) == 0:
         raise ValueError(f"{path}: the model file is empty (was saving it interrupted?); train the model again.")
     with open(path, "rb") as f:
-        start = f.read(512)
-    if start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS):
-        return
-    if start.startswith(b"PK\x03\x04"):
-        what = "a zip archive (a Keras .keras file?)"
-    elif start.lstrip().lower().startswith((b"label", b"pixel", b"imageid")):
-        what = "a CSV data file"
-    elif b"\0" not in start:
-        what = "a text file"
-    else:
-        what = "some other binary file"
-    raise ValueError(f"{path}: this is {what}, not a model saved by skdigits (a joblib file).")
+        return f.read(512)
 
 
-def load_model(path):
-    """Load a model saved by :func:`save_model` (or by :func:`joblib.dump`).
+def _what_is(start):
+    if start.startswith(_ZIP_MAGIC):
+        return "a zip archive (a Keras .keras file, or a skdigits safe-format model?)"
+    if start.lstrip().lower().startswith((b"label", b"pixel", b"imageid")):
+        return "a CSV data file"
+    if b"\0" not in start:
+        return "a text file"
+    return "some other binary file"
+
+
+def load_joblib(path):
+    """Load a model saved by :func:`save_joblib` (or by :func:`joblib.dump`).
 
     .. warning::
-       Loading runs code stored in the file. Only load files you trust.
+       Loading runs code stored in the file. Only load files you trust;
+       :func:`load_model` reads the safe format, which runs none.
 
     Parameters
     ----------
@@ -137,18 +412,21 @@ def load_model(path):
 
     See Also
     --------
-    save_model : Write a model file atomically.
+    save_joblib : Write a joblib file atomically.
 
     Examples
     --------
-    >>> from skdigits.persistence import load_model
-    >>> model = load_model("model.joblib")  # doctest: +SKIP
+    >>> from skdigits.persistence import load_joblib
+    >>> model = load_joblib("model.joblib")  # doctest: +SKIP
     >>> model.predict(X_test)  # doctest: +SKIP
     """
     import joblib
 
     path = os.fspath(path)
-    _check_model_file(path)
+    start = _check_readable(path)
+    if not (start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS)):
+        hint = "; load it with skdigits.load_model" if start.startswith(_ZIP_MAGIC) else ""
+        raise ValueError(f"{path}: this is {_what_is(start)}, not a joblib model file{hint}.")
     try:
         model = joblib.load(path)
     except (EOFError, MemoryError) as exc:

@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 
 from skdigits import cli
 from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
-from skdigits.persistence import load_model, save_model
+from skdigits.persistence import load_joblib, load_model, save_joblib
 
 # A network that trains on a few hundred 28x28 digits in about a second.
 TINY = ["--epochs", "1", "--filters", "8", "--dense-units", "16", "--batch-size", "64", "--quiet"]
@@ -69,7 +69,7 @@ def model_file(data, tmp_path_factory):
     """A model trained by ``skdigits train`` on the tiny train.csv."""
     out = tmp_path_factory.mktemp("trained")
     assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY]) == 0
-    return str(out / "model.joblib")
+    return str(out / "model.skdigits")
 
 
 def check_submission(path, n):
@@ -126,7 +126,7 @@ def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
     markdown = (out / "report.md").read_text()
     assert "Held-out accuracy" in markdown and "## Settings" in markdown
     # The saved model reloads and predicts the test file like the submission says.
-    model = load_model(out / "model.joblib")
+    model = load_model(out / "model.skdigits")
     predicted = model.predict(load_digit_recognizer(data["test"]))
     np.testing.assert_array_equal(predicted, pd.read_csv(out / "submission.csv")["Label"])
     assert not [p for p in os.listdir(out) if p.startswith(".tmp-")]
@@ -202,7 +202,7 @@ def test_search_ranks_candidates_and_saves_the_best(data, tmp_path, capsys):
     assert len(ranks) == 4 and ranks == sorted(ranks)
     assert {(tuple(r["filters"]), r["optimizer"]) for r in result["ranking"]} == {
         ((8,), "rmsprop"), ((8,), "adam"), ((4,), "rmsprop"), ((4,), "adam")}
-    best = load_model(out / "best_model.joblib")
+    best = load_model(out / "best_model.skdigits")
     assert best[-1].get_params()["filters"] == tuple(result["best_params"]["filters"])
     check_pngs(out, ["grid_search.png"])
     assert (out / "search_report.md").exists()
@@ -215,7 +215,7 @@ def test_search_ranks_candidates_and_saves_the_best(data, tmp_path, capsys):
     (["train", "--train", "{test}"], ["label"]),
     (["cv", "--train", "{folder}"], ["directory"]),
     (["predict", "--model", "{train}", "--test", "{test}"], ["CSV", "not a model"]),
-    (["predict", "--model", "{folder}/none.joblib", "--test", "{test}"], ["no such model file"]),
+    (["predict", "--model", "{folder}/none.skdigits", "--test", "{test}"], ["no such model file"]),
     (["run", "--holdout", "0"], ["--test"]),
     (["run", "--epochs", "0"], ["--epochs"]),
     (["train", "--batch-size", "-3"], ["--batch-size"]),
@@ -244,7 +244,7 @@ def test_output_dir_that_is_a_file(data, tmp_path, capsys):
 
 @pytest.mark.parametrize("damage", ["empty", "truncated", "pickled dict"])
 def test_damaged_or_foreign_model_files(data, model_file, tmp_path, capsys, damage):
-    path = tmp_path / "model.joblib"
+    path = tmp_path / "model.skdigits"
     content = open(model_file, "rb").read()
     if damage == "empty":
         path.write_bytes(b"")
@@ -260,13 +260,15 @@ def test_damaged_or_foreign_model_files(data, model_file, tmp_path, capsys, dama
 
 def test_persistence_errors_are_typed(tmp_path):
     with pytest.raises(TypeError, match="predict"):
-        save_model({"a": 1}, tmp_path / "m.joblib")
+        save_joblib({"a": 1}, tmp_path / "m.joblib")
     (tmp_path / "dict.joblib").write_bytes(pickle.dumps([1, 2]))
     with pytest.raises(TypeError, match="list"):
+        load_joblib(tmp_path / "dict.joblib")
+    with pytest.raises(ValueError, match="joblib/pickle file, not the safe format"):
         load_model(tmp_path / "dict.joblib")
     (tmp_path / "empty.joblib").write_bytes(b"")
     with pytest.raises(ValueError, match="empty"):
-        load_model(tmp_path / "empty.joblib")
+        load_joblib(tmp_path / "empty.joblib")
     with pytest.raises(IsADirectoryError):
         load_model(tmp_path)
 
@@ -274,7 +276,7 @@ def test_persistence_errors_are_typed(tmp_path):
 # ---------------------------------------------------------------- existing files survive failures
 def _existing_outputs(folder):
     folder.mkdir()
-    files = {"submission.csv": b"ImageId,Label\n1,7\n", "model.joblib": b"\x80precious model bytes"}
+    files = {"submission.csv": b"ImageId,Label\n1,7\n", "model.skdigits": b"\x80precious model bytes"}
     for name, content in files.items():
         (folder / name).write_bytes(content)
     return files

@@ -78,3 +78,230 @@ def test_reuse_in_another_process_bit_for_bit(small_digits, tmp_path):
     saved, loaded = np.load(tmp_path / "saved_proba.npy"), np.load(tmp_path / "loaded_proba.npy")
     assert saved.shape == (len(y), 10)
     assert saved.tobytes() == loaded.tobytes()
+
+
+# ---------------------------------------------------------------- the safe format
+import json  # noqa: E402
+import os  # noqa: E402
+import warnings  # noqa: E402
+import zipfile  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+from skdigits import DigitImageTransformer, load_model, save_model  # noqa: E402
+from skdigits.persistence import ModelVersionWarning  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def fitted_pipe(small_digits):
+    X, y = small_digits
+    return make_digit_pipeline(image_shape=(8, 8), scale=16, **FAST).fit(X, y)
+
+
+def _rewrite(src, dst, change):
+    """Copy a safe-format zip, letting ``change(members)`` edit its {name: bytes}."""
+    with zipfile.ZipFile(src) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    change(members)
+    with zipfile.ZipFile(dst, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return dst
+
+
+def _edit_manifest(edit):
+    def change(members):
+        manifest = json.loads(members["manifest.json"])
+        edit(manifest)
+        members["manifest.json"] = json.dumps(manifest).encode()
+    return change
+
+
+def test_safe_format_round_trips_a_fitted_pipeline_bit_for_bit(fitted_pipe, small_digits, tmp_path):
+    X, y = small_digits
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert "manifest.json" in names and all(n.endswith((".json", ".keras")) for n in names)
+        assert b"pickle" not in archive.read("manifest.json")
+    again = load_model(path)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted_pipe.predict_proba(X))
+    assert again.get_params(deep=True).keys() == fitted_pipe.get_params(deep=True).keys()
+    assert again[-1].get_params() == fitted_pipe[-1].get_params()
+    assert again[-1].history_ == fitted_pipe[-1].history_
+    assert again.score(X, y) == fitted_pipe.score(X, y)
+    # It trains on as a fitted classifier would: partial_fit adds an epoch, fit starts afresh.
+    again[-1].partial_fit(again[0].transform(X), y)
+    assert len(again[-1].history_["loss"]) == FAST["epochs"] + 1
+    assert clone(again).fit(X, y).predict(X).shape == y.shape
+
+
+@pytest.mark.parametrize("labels", [np.array(list("abcdefghij")), np.array(list("abcdefghij"), dtype=object),
+                                    np.arange(10) * 2.0])
+def test_safe_format_keeps_labels_and_feature_names(small_digits, tmp_path, labels):
+    X, y = small_digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    clf_pipe = make_digit_pipeline(scale=16, **FAST).fit(frame, labels[y])
+    again = load_model(save_model(clf_pipe, tmp_path / "m.skdigits"))
+    np.testing.assert_array_equal(again.classes_, clf_pipe.classes_)
+    assert again.predict(frame).dtype == clf_pipe.predict(frame).dtype
+    np.testing.assert_array_equal(again[0].feature_names_in_, frame.columns)
+    np.testing.assert_array_equal(again.predict(frame), clf_pipe.predict(frame))
+
+
+def test_safe_format_round_trips_unfitted_estimators_and_a_bare_transformer(tmp_path, small_digits):
+    X, _ = small_digits
+    unfitted = make_digit_pipeline(filters=(16, 32), optimizer="adam", learning_rate=0.01, image_shape=(8, 8))
+    again = load_model(save_model(unfitted, tmp_path / "u.skdigits"))
+    assert again.get_params()["cnn__filters"] == (16, 32) and again.get_params()["images__image_shape"] == (8, 8)
+    assert not hasattr(again[-1], "model_")
+    images = DigitImageTransformer(scale=16).fit(X)
+    loaded = load_model(save_model(images, tmp_path / "t.skdigits"))
+    np.testing.assert_array_equal(loaded.transform(X), images.transform(X))
+
+
+def test_safe_format_in_another_process_bit_for_bit(fitted_pipe, small_digits, tmp_path):
+    X, _ = small_digits
+    save_model(fitted_pipe, tmp_path / "model.skdigits")
+    np.save(tmp_path / "X.npy", X)
+    _run("""
+        import numpy as np
+        from skdigits import load_model
+        np.save("proba.npy", load_model("model.skdigits").predict_proba(np.load("X.npy")))
+        """, tmp_path)
+    assert np.load(tmp_path / "proba.npy").tobytes() == fitted_pipe.predict_proba(X).tobytes()
+
+
+def test_what_the_safe_format_cannot_hold_is_named(tmp_path, small_images):
+    from sklearn.dummy import DummyClassifier
+
+    with pytest.raises(TypeError, match="DummyClassifier.*save_joblib"):
+        save_model(DummyClassifier(), tmp_path / "d.skdigits")
+    X, y = small_images
+    clf = CNNDigitClassifier(**{**FAST, "random_state": np.random.RandomState(0)}, callbacks=[]).fit(X, y)
+    with pytest.warns(UserWarning, match="random_state=RandomState"):
+        save_model(clf, tmp_path / "c.skdigits")
+    assert load_model(tmp_path / "c.skdigits").random_state is None
+
+
+def test_version_mismatch_warns(fitted_pipe, tmp_path):
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    old = _rewrite(path, tmp_path / "old.skdigits",
+                   _edit_manifest(lambda m: m["versions"].update(keras="2.15.0")))
+    with pytest.warns(ModelVersionWarning, match="keras 2.15.0"):
+        load_model(old)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelVersionWarning)
+        load_model(path)
+
+
+class _Payload:
+    """Unpickling this runs ``open(marker, 'w')``: the classic pickle attack."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _lambda_network(marker):
+    """A real .keras file whose Lambda layer would create ``marker`` when called."""
+    from skdigits._backend import keras
+
+    inputs = keras.Input((8, 8, 1))
+    # The path is a constant in the lambda's own bytecode, which Keras marshals into the file.
+    x = keras.layers.Lambda(eval(f"lambda t: (open({str(marker)!r}, 'w'), t)[1]"))(inputs)
+    x = keras.layers.Flatten()(x)
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
+    path = marker.parent / "evil.keras"
+    model.save(path)
+    marker.unlink()  # Keras ran the lambda once while building the model
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("attack", [
+    "pickle bomb", "lambda layer", "unknown class", "foreign keras module", "extra member",
+    "unknown parameter", "object parameter", "truncated", "not a zip",
+])
+def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path, attack):
+    marker = tmp_path / "pwned"
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    evil = tmp_path / "evil.skdigits"
+    network = "estimator.cnn.keras"
+    if attack == "pickle bomb":
+        evil.write_bytes(pickle.dumps(_Payload(marker)))
+        match = "joblib/pickle file"
+    elif attack == "lambda layer":
+        _rewrite(path, evil, lambda m: m.update({network: _lambda_network(marker)}))
+        match = "Lambda layer"
+    elif attack == "unknown class":
+        _rewrite(path, evil, _edit_manifest(lambda m: m["estimator"]["steps"][1].update({"class": "os.system"})))
+        match = "names the class 'os.system'"
+    elif attack == "foreign keras module":
+        def change(members):
+            keras_zip = tmp_path / "inner.keras"
+            keras_zip.write_bytes(members[network])
+            with zipfile.ZipFile(keras_zip) as inner:
+                parts = {n: inner.read(n) for n in inner.namelist()}
+            parts["config.json"] = parts["config.json"].replace(b'"module": "keras.layers"', b'"module": "os"', 1)
+            rebuilt = tmp_path / "rebuilt.keras"
+            with zipfile.ZipFile(rebuilt, "w") as inner:
+                for n, data in parts.items():
+                    inner.writestr(n, data)
+            members[network] = rebuilt.read_bytes()
+        _rewrite(path, evil, change)
+        match = "module 'os'"
+    elif attack == "extra member":
+        _rewrite(path, evil, lambda m: m.update({"payload.pkl": pickle.dumps(_Payload(marker))}))
+        match = "unexpected members"
+    elif attack == "unknown parameter":
+        _rewrite(path, evil, _edit_manifest(lambda m: m["estimator"]["steps"][1]["params"].update(loss="x")))
+        match = "not parameters"
+    elif attack == "object parameter":
+        _rewrite(path, evil, _edit_manifest(
+            lambda m: m["estimator"]["steps"][1]["params"].update(optimizer={"module": "os", "class_name": "system"})))
+        match = "object the safe format does not write"
+    elif attack == "truncated":
+        evil.write_bytes(path.read_bytes()[: os.path.getsize(path) // 2])
+        match = "not a zip archive"
+    else:
+        evil.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+        match = "not a zip archive"
+    with pytest.raises(ValueError, match=match) as info:
+        load_model(evil)
+    assert str(evil) in str(info.value)
+    assert not marker.exists(), "loading ran code from the file"
+
+
+def test_a_failed_save_keeps_the_existing_file(fitted_pipe, tmp_path, monkeypatch):
+    from skdigits import _safe_format
+
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    before = path.read_bytes()
+
+    def broken(target, manifest, networks):
+        with open(target, "wb") as f:
+            f.write(b"PK\x03\x04 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_safe_format, "write_archive", broken)
+    with pytest.raises(OSError, match="disk full"):
+        save_model(fitted_pipe, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.skdigits"]
+
+
+def test_the_payloads_above_are_live(tmp_path):
+    """Guards the test above: each payload does run when loaded the unsafe way."""
+    from skdigits._backend import keras
+
+    marker = tmp_path / "pwned"
+    pickle.loads(pickle.dumps(_Payload(marker)))
+    assert marker.exists()
+    marker.unlink()
+    network = tmp_path / "lambda.keras"
+    network.write_bytes(_lambda_network(marker))
+    assert not marker.exists()
+    keras.saving.load_model(network, safe_mode=False)
+    assert marker.exists()

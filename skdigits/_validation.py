@@ -21,12 +21,22 @@ def _as_flat(X, image_shape):
             "sparse input is not supported: skdigits needs dense pixel arrays. "
             "Convert it first with X.toarray()."
         )
+    if isinstance(X, (str, bytes, dict, set)):
+        raise TypeError(f"X is a {type(X).__name__}; expected {_EXPECTED}.")
     if getattr(X, "ndim", None) is None:
         try:
             X = np.asarray(X)
         except ValueError as exc:
             raise ValueError(f"X could not be read as an array ({exc}); expected {_EXPECTED}.") from None
-    if X.ndim <= 2:
+    if np.iscomplexobj(X):
+        # scikit-learn's checks look for this exact phrase.
+        raise ValueError("Complex data not supported: X holds complex numbers; pixels must be real numbers.")
+    if X.ndim < 2:
+        raise ValueError(
+            f"X is {X.ndim}-D (shape {X.shape}); expected one row of pixels per image, "
+            "e.g. X.reshape(1, -1) for a single image."
+        )
+    if X.ndim == 2:
         return X, None
     if X.ndim > 4 or (X.ndim == 4 and X.shape[-1] != 1):
         detail = f"{X.shape[-1]} channels" if X.ndim == 4 else f"{X.ndim} dimensions"
@@ -71,15 +81,21 @@ def validate_images(estimator, X, *, reset, image_shape):
         The validated images (a view of the input where no copy was needed).
     """
     flat, stack_hw = _as_flat(X, image_shape)
-    flat = validate_data(estimator, flat, reset=reset, dtype=np.float32, ensure_all_finite=True)
+    fitted_hw = None if reset else tuple(estimator.image_shape_)
+    if stack_hw is not None and fitted_hw is not None and stack_hw != fitted_hw:
+        raise ValueError(
+            f"X holds {stack_hw[0]}x{stack_hw[1]} images, but "
+            f"{type(estimator).__name__} was fitted on {fitted_hw[0]}x{fitted_hw[1]} images."
+        )
+    try:
+        flat = validate_data(estimator, flat, reset=reset, dtype=np.float32, ensure_all_finite=True)
+    except ValueError as exc:
+        if "could not convert" not in str(exc):
+            raise
+        raise ValueError(f"X holds values that are not numbers ({exc}); pixels must be numbers.") from None
     if reset:
         hw = stack_hw or resolve_image_shape(flat.shape[1], image_shape)
         estimator.image_shape_ = hw
     else:
-        hw = tuple(estimator.image_shape_)
-        if stack_hw is not None and stack_hw != hw:
-            raise ValueError(
-                f"X holds {stack_hw[0]}x{stack_hw[1]} images, but "
-                f"{type(estimator).__name__} was fitted on {hw[0]}x{hw[1]} images."
-            )
+        hw = fitted_hw
     return flat.reshape(flat.shape[0], hw[0], hw[1], 1)

@@ -277,6 +277,10 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         return super()._initialize(X, y)
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
+        if reset and X is None:
+            raise TypeError("X is None; fit() needs the training images.")
+        if reset and y is None:
+            raise TypeError("y is None; fit() needs the class label of every training image.")
         if X is not None:
             X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if y is not None:
@@ -384,7 +388,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):
         check_is_fitted(self)
-        X, _ = self._validate_data(X=X)
+        X = validate_images(self, X, reset=False, image_shape=self.image_shape)
         if len(X) == 0:
             return np.zeros((0, self.n_classes_), dtype=np.float32)
         # The CPU matmul kernels round the last bit differently depending on

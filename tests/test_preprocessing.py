@@ -79,7 +79,7 @@ def test_image_shape_one_row():
         (np.full((2, 784), -1.0), ValueError, "Negative values"),
         (np.full((2, 784), 256.0), ValueError, "above scale=255"),
         (np.zeros((2, 28, 28, 3)), ValueError, "3 channels"),
-        (np.zeros(784), ValueError, "2D array"),
+        (np.zeros(784), ValueError, r"1-D \(shape \(784,\)\)"),
         (np.zeros((0, 784)), ValueError, "0 sample"),
         (sp.csr_matrix(np.zeros((2, 784))), TypeError, "sparse input is not supported"),
         (None, TypeError, "X is None"),

@@ -124,7 +124,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         Number of classes.
     n_features_in_ : int
         Number of pixels per image seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during :meth:`fit`, when ``X`` was a DataFrame.
     image_shape_ : tuple of (int, int)
         The ``(height, width)`` of the training images.

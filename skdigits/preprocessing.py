@@ -32,7 +32,7 @@ class DigitImageTransformer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         Number of pixels per image seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during :meth:`fit`; only set when ``X`` was a
         DataFrame with string column names.
     image_shape_ : tuple of (int, int)

@@ -16,6 +16,7 @@ def test_docs_build_without_warnings(tmp_path):
     pytest.importorskip("pydata_sphinx_theme")
     # A fresh copy: autosummary writes pages into the source folder, and stale ones would hide warnings.
     source = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("_build", "generated"))
+    shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")  # the examples page includes them
     done = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(source), str(tmp_path / "html")],
         capture_output=True, text=True, timeout=600,

@@ -33,8 +33,8 @@ def _as_flat(X, image_shape):
         raise ValueError("Complex data not supported: X holds complex numbers; pixels must be real numbers.")
     if X.ndim < 2:
         raise ValueError(
-            f"X is {X.ndim}-D (shape {X.shape}); expected one row of pixels per image, "
-            "e.g. X.reshape(1, -1) for a single image."
+            f"X is {X.ndim}-D (shape {X.shape}); expected one row of pixels per image. "
+            "Reshape your data, e.g. X.reshape(1, -1) for a single image."
         )
     if X.ndim == 2:
         return X, None

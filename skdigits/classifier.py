@@ -280,7 +280,11 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         if reset and X is None:
             raise TypeError("X is None; fit() needs the training images.")
         if reset and y is None:
-            raise TypeError("y is None; fit() needs the class label of every training image.")
+            # scikit-learn's checks look for this phrase.
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None: "
+                "fit() needs the class label of every training image."
+            )
         if X is not None:
             X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if y is not None:

@@ -64,7 +64,7 @@ BAD_Y = {
     "y longer than X": (np.r_[Y, 0], ValueError, "inconsistent numbers of samples"),
     "y shorter than X": (Y[:-1], ValueError, "inconsistent numbers of samples"),
     "y 2-D": (np.c_[Y, Y], ValueError, "1d array"),
-    "y None": (None, TypeError, "y is None"),
+    "y None": (None, ValueError, "the target y is None"),
     "one class": (np.zeros(20), ValueError, "single class"),
     "y of objects": (np.array([object()] * 20), ValueError, "Unknown label type"),
 }

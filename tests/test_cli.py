@@ -331,3 +331,32 @@ def test_ctrl_c_during_training_exits_130_and_changes_nothing(data, tmp_path, mo
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "interrupted" in err[0] and "nothing was written" in err[0]
     assert _unchanged(out, files)
+
+
+def test_real_sigint_during_training_keeps_existing_files(data, tmp_path):
+    """Ctrl-C as a user sends it: SIGINT to a real `skdigits run` process while it trains."""
+    import signal
+    import time
+
+    out = tmp_path / "out"
+    files = _existing_outputs(out)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skdigits", "run", "--train", data["train"], "--test", data["test"],
+         "--output-dir", str(out), "--epochs", "500", "--filters", "8", "--dense-units", "16"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""})
+    deadline = time.monotonic() + 120
+    seen = ""
+    while "Epoch 2/" not in seen and time.monotonic() < deadline:  # well into training
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    assert "Epoch 2/" in seen, seen
+    proc.send_signal(signal.SIGINT)
+    stdout, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, seen + rest
+    assert stdout == ""
+    last = rest.strip().splitlines()[-1]
+    assert "interrupted" in last and "nothing was written" in last
+    assert "Traceback" not in rest
+    assert _unchanged(out, files)

@@ -25,11 +25,46 @@ def tensorflow_logs_requested():
     return os.environ.get("SKDIGITS_TF_LOGS", "").strip().lower() not in ("", "0", "false")
 
 
+def thread_budget():
+    """Return how many CPU threads TensorFlow may use in this process.
+
+    TensorFlow ignores ``OMP_NUM_THREADS``. joblib's process workers (as in
+    ``GridSearchCV(n_jobs=k)`` or ``cross_val_score(n_jobs=k)``) receive it
+    set to ``cores // k``, and users set it to share a machine, so skdigits
+    applies it to TensorFlow's thread pools when it loads TensorFlow: k
+    parallel fits then share the cores instead of each sizing its pools to
+    all of them.
+
+    Returns
+    -------
+    int or None
+        The value of ``OMP_NUM_THREADS`` if it is a positive integer, else
+        None (TensorFlow's own default: every core).
+    """
+    try:
+        value = int(os.environ.get("OMP_NUM_THREADS", "").strip())
+    except ValueError:
+        return None
+    return value if value > 0 else None
+
+
+def _apply_thread_budget(tf):
+    budget = thread_budget()
+    if budget is None:
+        return
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(budget)
+        tf.config.threading.set_inter_op_parallelism_threads(budget)
+    except RuntimeError:  # TensorFlow already ran something in this process: too late to resize
+        pass
+
+
 def _import_quietly():
     if tensorflow_logs_requested():
         import keras
         import tensorflow as tf
 
+        _apply_thread_budget(tf)
         return tf, keras
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -41,6 +76,7 @@ def _import_quietly():
         import keras
         import tensorflow as tf
 
+        _apply_thread_budget(tf)
         # Device discovery logs its own errors on machines without CUDA.
         tf.config.list_physical_devices()
         tf.get_logger().setLevel("ERROR")
@@ -57,4 +93,4 @@ tf, keras = _import_quietly()
 # every fitted model picklable no matter which skdigits module loads first.
 import scikeras  # noqa: E402,F401
 
-__all__ = ["tf", "keras", "tensorflow_logs_requested"]
+__all__ = ["tf", "keras", "tensorflow_logs_requested", "thread_budget"]

@@ -30,9 +30,9 @@ def load_npz(path):
 
 def machine():
     """What ran the benchmark: CPU, cores and library versions."""
-    import keras
     import sklearn
-    import tensorflow as tf
+
+    from skdigits._backend import keras, tf  # quiet: no TensorFlow start-up log in the output
 
     cpu = platform.processor() or platform.machine()
     try:

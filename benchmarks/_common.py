@@ -28,6 +28,13 @@ def load_npz(path):
         return data["X"], data["y"].astype(np.int64)
 
 
+def load_scaled(path, n=None):
+    """Return (X, y): the first ``n`` images as float32 (n, 28, 28, 1) in [0, 1], and int labels."""
+    X, y = load_npz(path)
+    X, y = X[:n], y[:n]
+    return (X / np.float32(255)).astype(np.float32)[..., None], y
+
+
 def machine():
     """What ran the benchmark: CPU, cores and library versions."""
     import sklearn

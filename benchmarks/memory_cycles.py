@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_npz, parser, write_results
+from _common import load_scaled, parser, write_results
 
 
 def rss_mb():
@@ -37,9 +37,7 @@ def main():
 
     from skdigits import CNNDigitClassifier
 
-    X, y = load_npz(args.train)
-    X = (X[: args.n_images] / np.float32(255)).astype(np.float32)[..., None]
-    y = y[: args.n_images]
+    X, y = load_scaled(args.train, args.n_images)
 
     rss, start = [], time.perf_counter()
     for cycle in range(args.cycles):

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from _common import load_npz, parser, write_results
+from _common import load_scaled, parser, write_results
 
 
 def main():
@@ -32,10 +32,8 @@ def main():
     from skdigits import CNNDigitClassifier
     from skdigits._backend import keras
 
-    X, y = load_npz(args.train)
-    X = (X / np.float32(255)).astype(np.float32)[..., None]
-    X_test, y_test = load_npz(args.test)
-    X_test = (X_test / np.float32(255)).astype(np.float32)[..., None]
+    X, y = load_scaled(args.train)
+    X_test, y_test = load_scaled(args.test)
 
     class Curve(keras.callbacks.Callback):
         """Cumulative training seconds and test accuracy after each epoch (scoring not timed)."""

@@ -15,9 +15,7 @@ alternating. Throughput ratio = raw time / skdigits time; goal >= 0.95.
 
 import time
 
-import numpy as np
-
-from _common import EpochTimer, load_npz, median, parser, write_results
+from _common import EpochTimer, load_scaled, median, parser, write_results
 
 
 def main():
@@ -29,10 +27,8 @@ def main():
     from skdigits import CNNDigitClassifier
     from skdigits.network import build_cnn, make_optimizer
 
-    X, y = load_npz(args.train)
-    X = (X / np.float32(255)).astype(np.float32)[..., None]
-    X_test, _ = load_npz(args.test)
-    X_test = (X_test / np.float32(255)).astype(np.float32)[..., None]
+    X, y = load_scaled(args.train)
+    X_test, _ = load_scaled(args.test)
 
     ours_timer, raw_timer = EpochTimer(), EpochTimer()
     ours = CNNDigitClassifier(augment=False, random_state=0, callbacks=[ours_timer])

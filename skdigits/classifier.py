@@ -399,7 +399,8 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         # the batch size and a row's place in the batch, so an image's
         # probabilities would depend on its neighbours. Batches of exactly
         # _ROW_BLOCK rows (the tail zero-padded) removed that in our tests
-        # (tests/test_classifier.py), at a few percent of throughput.
+        # (tests/test_classifier.py); 64-row batches also predicted faster
+        # than Keras' 32 or 1024 here (benchmarks/wrapper_overhead.py).
         n_head = len(X) - len(X) % _ROW_BLOCK
         parts = []
         if n_head:

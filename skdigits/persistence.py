@@ -44,6 +44,11 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _VERSIONED = ("skdigits", "keras", "tensorflow", "scikit-learn", "numpy")
 
 
+def _is_joblib(start):
+    """Whether a file's first bytes are those of a pickle or a joblib-compressed file."""
+    return start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS)
+
+
 class ModelVersionWarning(UserWarning):
     """A model file was written by other versions of skdigits or its libraries."""
 
@@ -160,7 +165,7 @@ def load_model(path):
 
     path = os.fspath(path)
     start = _check_readable(path)
-    if start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS):
+    if _is_joblib(start):
         raise ValueError(
             f"{path}: this is a joblib/pickle file, not the safe format; loading it would run code "
             "stored in it. If you trust its source, use skdigits.load_joblib (or joblib.load)."
@@ -218,11 +223,14 @@ def _describe(estimator, networks, where):
             f"got {kind}. Save other estimators with skdigits.save_joblib (a pickle: it runs code when loaded)."
         )
     params = estimator.get_params(deep=False)
-    for name in ("callbacks", "random_state"):
-        value = params.get(name)
-        if value is not None and not (name == "random_state" and isinstance(value, numbers.Integral)):
+    # Callbacks are code and a RandomState is state: neither is a value JSON can hold.
+    dropped = {"callbacks": bool(params.get("callbacks")),
+               "random_state": not isinstance(params.get("random_state"), (type(None), numbers.Integral))}
+    for name in [name for name in dropped if name in params]:
+        if dropped[name]:
             warnings.warn(f"{where}: {name}={params[name]!r} is not saved (not a plain value); "
                           f"the loaded model has {name}=None.", UserWarning, stacklevel=3)
+        if name == "callbacks" or dropped[name]:
             params[name] = None
     entry = {"class": kind, "params": fmt.params_to_json(params)}
     if hasattr(estimator, "image_shape_"):
@@ -424,7 +432,7 @@ def load_joblib(path):
 
     path = os.fspath(path)
     start = _check_readable(path)
-    if not (start.startswith(_PICKLE_MAGIC) or any(start.startswith(m) for m in _COMPRESSED_MAGICS)):
+    if not _is_joblib(start):
         hint = "; load it with skdigits.load_model" if start.startswith(_ZIP_MAGIC) else ""
         raise ValueError(f"{path}: this is {_what_is(start)}, not a joblib model file{hint}.")
     try:

@@ -2,6 +2,8 @@
 
 import numbers
 
+import numpy as np
+
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -30,6 +32,18 @@ def check_fraction(name, value, *, high_inclusive=False, allow_none=False):
     upper_ok = value <= 1 if high_inclusive else value < 1
     if not _is_real(value) or not (value >= 0 and upper_ok):
         _fail(name, value, f"a number in [0, 1{']' if high_inclusive else ')'}")
+
+
+def check_bool(name, value):
+    """Raise ValueError unless ``value`` is a bool (NumPy's included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(name, value, "True or False")
+
+
+def check_choice(name, value, choices):
+    """Raise ValueError unless ``value`` is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        _fail(name, value, "one of " + ", ".join(repr(c) for c in choices))
 
 
 def check_non_negative(name, value):

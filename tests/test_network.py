@@ -120,3 +120,14 @@ def test_make_optimizer():
     assert copy.momentum == 0.9 and float(copy.learning_rate) == pytest.approx(0.1)
     with pytest.raises(ValueError, match="optimizer='nope' is not a Keras optimizer"):
         make_optimizer("nope")
+
+
+def test_one_cycle_rate_follows_the_one_cycle_policy():
+    from skdigits.schedules import one_cycle_rate
+
+    assert one_cycle_rate(0.0, 1.0) == pytest.approx(1 / 25)
+    assert one_cycle_rate(0.3, 1.0) == pytest.approx(1.0)
+    assert one_cycle_rate(0.15, 1.0) == pytest.approx((1 + 1 / 25) / 2)  # cosine midpoint of the warm-up
+    assert one_cycle_rate(0.65, 1.0) == pytest.approx((1 + 1e-4) / 2)  # cosine midpoint of the annealing
+    assert one_cycle_rate(1.0, 1.0) == pytest.approx(1e-4)
+    assert one_cycle_rate(1.7, 2.0) == one_cycle_rate(1.0, 2.0)

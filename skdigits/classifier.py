@@ -23,8 +23,10 @@ from sklearn.utils.validation import check_array, check_consistent_length, check
 
 from skdigits import _params
 from skdigits._backend import keras, tf
+from skdigits._interrupt import deferred_keyboard_interrupt
 from skdigits._validation import validate_images
 from skdigits.network import build_cnn, make_optimizer
+from skdigits.schedules import SCHEDULES, schedule_callback
 
 from scikeras.wrappers import KerasClassifier  # noqa: E402  (after _backend: quiet import)
 
@@ -76,6 +78,9 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         Width of the hidden dense layer.
     dropout : float, default=0.5
         Dropout rate before the output layer, in [0, 1).
+    batch_norm : bool, default=False
+        Batch-normalise the outputs of every convolution and of the dense
+        layer, before their ReLU.
     augment : bool, default=True
         Randomly rotate, zoom and shift the training images on every epoch.
         Runs inside the TensorFlow graph, in training only: prediction and
@@ -92,6 +97,12 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     learning_rate : float or None, default=None
         Learning rate; None keeps the optimizer's own (0.001 for RMSprop
         and Adam).
+    lr_schedule : {"constant", "one-cycle"}, default="constant"
+        How the learning rate changes during the ``epochs``: ``"constant"``
+        keeps it; ``"one-cycle"`` warms up from ``learning_rate / 25`` to
+        ``learning_rate`` over the first 30 % of the steps, then anneals it
+        to ``learning_rate / 1e4`` (both along a cosine; see
+        :func:`skdigits.schedules.one_cycle_rate`).
     epochs : int, default=30
         Passes over the training data.
     batch_size : int, default=128
@@ -160,12 +171,14 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         kernel_sizes=None,
         dense_units=256,
         dropout=0.5,
+        batch_norm=False,
         augment=True,
         rotation_range=10.0,
         zoom_range=0.1,
         shift_range=0.1,
         optimizer="rmsprop",
         learning_rate=None,
+        lr_schedule="constant",
         epochs=30,
         batch_size=128,
         validation_split=0.0,
@@ -179,12 +192,14 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self.kernel_sizes = kernel_sizes
         self.dense_units = dense_units
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.augment = augment
         self.rotation_range = rotation_range
         self.zoom_range = zoom_range
         self.shift_range = shift_range
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
@@ -226,6 +241,17 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         -------
         self : CNNDigitClassifier
             The fitted classifier.
+
+        Notes
+        -----
+        Ctrl-C during training (here or in :meth:`partial_fit`) stops it at
+        the end of the current batch, after that epoch's validation pass if
+        any, and then raises KeyboardInterrupt. The classifier keeps the
+        partly trained network, as Keras does: it can predict, and
+        ``history_`` ends with the interrupted epoch, scored on the batches it
+        ran. A second Ctrl-C interrupts at once. This applies when fitting in
+        the main thread with Python's default SIGINT handler installed (as in
+        a script, a terminal or Jupyter); any other handler is left in charge.
         """
         return super().fit(X, y, sample_weight=sample_weight)
 
@@ -254,6 +280,9 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self._layers = _params.check_layer_widths(self.filters, self.kernel_sizes)
         _params.check_int("dense_units", self.dense_units, low=1)
         _params.check_fraction("dropout", self.dropout)
+        _params.check_bool("batch_norm", self.batch_norm)
+        _params.check_bool("augment", self.augment)
+        _params.check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         _params.check_non_negative("rotation_range", self.rotation_range)
         _params.check_fraction("zoom_range", self.zoom_range)
         _params.check_fraction("shift_range", self.shift_range)
@@ -317,6 +346,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
             kernel_sizes=kernel_sizes,
             dense_units=self.dense_units,
             dropout=self.dropout,
+            batch_norm=self.batch_norm,
             augmentation=augmentation,
             seed=self._seed,
         )
@@ -344,6 +374,14 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
             arrays = tuple(a[train_idx] for a in arrays)
         train = _batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
         callbacks = list(self._fit_callbacks)
+        schedule = schedule_callback(
+            self.lr_schedule,
+            peak=float(make_optimizer(self.optimizer, self.learning_rate).learning_rate),
+            total_epochs=self.epochs,
+            steps_per_epoch=-(-len(arrays[0]) // self.batch_size),
+        )
+        if schedule is not None:
+            callbacks.append(schedule)
         if self.patience is not None:
             callbacks.append(
                 keras.callbacks.EarlyStopping(
@@ -352,19 +390,23 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
                     restore_best_weights=True,
                 )
             )
-        hist = self.model_.fit(
-            train,
-            epochs=initial_epoch + epochs,
-            initial_epoch=initial_epoch,
-            validation_data=validation,
-            callbacks=callbacks,
-            shuffle=False,  # the dataset shuffles itself, seeded
-            verbose=self.verbose,
-        )
-        if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
-            self.history_ = {}
-        for key, values in hist.history.items():
-            self.history_.setdefault(key, []).extend(float(v) for v in values)
+        # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
+        # abort the process. history_ is recorded before the KeyboardInterrupt
+        # is raised (on leaving the block), so it matches the network kept.
+        with deferred_keyboard_interrupt() as stop_on_ctrl_c:
+            hist = self.model_.fit(
+                train,
+                epochs=initial_epoch + epochs,
+                initial_epoch=initial_epoch,
+                validation_data=validation,
+                callbacks=[*callbacks, stop_on_ctrl_c],
+                shuffle=False,  # the dataset shuffles itself, seeded
+                verbose=self.verbose,
+            )
+            if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
+                self.history_ = {}
+            for key, values in hist.history.items():
+                self.history_.setdefault(key, []).extend(float(v) for v in values)
 
     def _restore_fitted(self, model, *, classes, history, seed):
         """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).

@@ -159,6 +159,51 @@ def test_optimizer_instance_is_copied_not_trained(small_images):
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.005)
 
 
+class _RateRecorder(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        self.rates = getattr(self, "rates", []) + [float(self.model.optimizer.learning_rate)]
+
+
+def test_one_cycle_schedule_warms_up_then_anneals(small_images):
+    X, y = small_images
+    recorder = _RateRecorder()
+    clf = _fit(X, y, epochs=4, optimizer="adam", learning_rate=0.01, lr_schedule="one-cycle", callbacks=[recorder])
+    rates = np.array(recorder.rates)
+    steps = 4 * int(np.ceil(len(X) / FAST["batch_size"]))
+    assert len(rates) == steps
+    peak = int(np.argmax(rates))
+    assert rates[0] == pytest.approx(0.01 / 25, rel=1e-3)
+    assert rates.max() == pytest.approx(0.01, rel=1e-2) and abs(peak - 0.3 * steps) <= 1
+    assert np.all(np.diff(rates[: peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)
+    assert rates[-1] < 0.01 / 100  # the last step starts 1/steps before the end (0.01 / 1e4)
+    assert clf.optimizer == "adam" and clf.learning_rate == 0.01  # parameters untouched
+
+
+def test_partial_fit_continues_the_schedule(small_images):
+    X, y = small_images
+    recorder = _RateRecorder()
+    clf = CNNDigitClassifier(**{**FAST, "epochs": 3, "lr_schedule": "one-cycle", "callbacks": [recorder]})
+    for _ in range(3):
+        clf.partial_fit(X, y)
+    whole = _RateRecorder()
+    _fit(X, y, epochs=3, lr_schedule="one-cycle", callbacks=[whole])
+    np.testing.assert_allclose(recorder.rates, whole.rates, rtol=1e-6)
+
+
+def test_batch_norm_adds_a_normalisation_before_each_relu(small_images):
+    X, y = small_images
+    clf = _fit(X, y, filters=(8, 16), batch_norm=True)
+    names = [layer.name for layer in clf.model_.layers]
+    assert [n for n in names if n.endswith("_bn")] == ["conv1_bn", "conv2_bn", "dense_bn"]
+    for name in ("conv1", "conv2", "dense"):
+        layer = clf.model_.get_layer(name)
+        assert not layer.use_bias and layer.activation.__name__ == "linear"
+        assert names.index(f"{name}_bn") == names.index(name) + 1
+        assert names.index(f"{name}_relu") == names.index(name) + 2
+    proba = clf.predict_proba(X[:64])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+
+
 def test_one_pixel_high_images(small_digits):
     X, y = small_digits
     clf = _fit(X[:, :10] / 16.0, y, image_shape=(1, -1))
@@ -222,6 +267,9 @@ def test_bad_training_data_is_named(X, y, error, match):
         (dict(optimizer="nope"), "not a Keras optimizer"),
         (dict(random_state="seed"), "random_state"),
         (dict(callbacks=["not a callback"]), "callbacks"),
+        (dict(lr_schedule="cosine"), "lr_schedule='cosine' is not valid; expected one of 'constant', 'one-cycle'"),
+        (dict(batch_norm="yes"), "batch_norm"),
+        (dict(augment=None), "augment"),
     ],
 )
 def test_bad_parameters_are_named_at_fit(small_images, params, match):

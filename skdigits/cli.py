@@ -641,39 +641,11 @@ def _fit(model, X, y, session):
     float
         Wall-clock seconds of the fit.
     """
-    import signal
-    import threading
-
-    from skdigits._backend import keras
-
-    # A KeyboardInterrupt raised inside TensorFlow's C++ code can abort the
-    # process ("free(): invalid pointer"). So Ctrl-C only sets a flag, training
-    # stops at the end of the current batch, and the interrupt is raised here,
-    # in Python. A second Ctrl-C interrupts at once, as usual.
-    interrupted = []
-
-    class _StopOnCtrlC(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if interrupted:
-                self.model.stop_training = True
-
-    def on_sigint(signum, frame):
-        interrupted.append(signum)
-        signal.signal(signal.SIGINT, previous)
-
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if in_main_thread else None
-    model.set_params(cnn__callbacks=[_StopOnCtrlC()])
+    # Ctrl-C needs no handling here: CNNDigitClassifier.fit stops at the end of
+    # a batch and raises KeyboardInterrupt, which main() reports.
     start = time.perf_counter()
-    try:
-        with contextlib.redirect_stdout(sys.stderr):
-            model.fit(X, y)
-    finally:
-        model.set_params(cnn__callbacks=None)
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
-    if interrupted:
-        raise KeyboardInterrupt
+    with contextlib.redirect_stdout(sys.stderr):
+        model.fit(X, y)
     return time.perf_counter() - start
 
 

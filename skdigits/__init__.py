@@ -9,6 +9,7 @@ import importlib
 _PUBLIC = {
     "DigitImageTransformer": "skdigits.preprocessing",
     "CNNDigitClassifier": "skdigits.classifier",
+    "CNNEnsembleClassifier": "skdigits.ensemble",
     "make_digit_pipeline": "skdigits.pipeline",
     "load_digit_recognizer": "skdigits.datasets",
     "load_sample": "skdigits.datasets",

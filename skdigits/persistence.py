@@ -8,8 +8,8 @@ never damages an existing one:
   file (``.skdigits`` by convention) of plain JSON and Keras' native
   ``.keras`` networks, loaded with ``safe_mode=True``. No pickle anywhere:
   loading a file from a stranger cannot run code. It holds
-  :class:`DigitImageTransformer`, :class:`CNNDigitClassifier`, and
-  Pipelines of those two.
+  :class:`DigitImageTransformer`, :class:`CNNDigitClassifier`,
+  :class:`CNNEnsembleClassifier`, and Pipelines of them.
 * :func:`save_joblib` / :func:`load_joblib`: joblib (pickle), for any
   estimator, including pipelines with other scikit-learn steps.
 
@@ -59,9 +59,10 @@ def save_model(estimator, path):
 
     Parameters
     ----------
-    estimator : DigitImageTransformer, CNNDigitClassifier or Pipeline
-        Fitted or not. A Pipeline may hold only those two kinds of step
-        (as :func:`skdigits.make_digit_pipeline` builds it).
+    estimator : DigitImageTransformer, CNNDigitClassifier, CNNEnsembleClassifier or Pipeline
+        Fitted or not. A Pipeline may hold only those kinds of step (as
+        :func:`skdigits.make_digit_pipeline` builds it); an ensemble's
+        members may be classifiers or such Pipelines.
     path : str or os.PathLike
         The file to write, by convention ending in ``.skdigits``; replaced
         if it exists. Its folder must exist.
@@ -117,8 +118,8 @@ def load_model(path):
     """Load a model saved by :func:`save_model`, running no code from the file.
 
     The file is checked before anything is built: only the classes
-    :class:`DigitImageTransformer`, :class:`CNNDigitClassifier` and
-    ``Pipeline``, only their own parameters, and only Keras networks made of
+    :class:`DigitImageTransformer`, :class:`CNNDigitClassifier`,
+    :class:`CNNEnsembleClassifier` and ``Pipeline``, only their own parameters, and only Keras networks made of
     Keras' and skdigits' layers (Keras loads them with ``safe_mode=True``).
 
     Parameters
@@ -219,10 +220,12 @@ def _describe(estimator, networks, where):
         return {"class": "Pipeline", "params": {"verbose": bool(estimator.verbose)}, "steps": steps}
     if kind not in _classes():
         raise TypeError(
-            f"save_model() writes DigitImageTransformer, CNNDigitClassifier and Pipelines of them; "
+            f"save_model() writes DigitImageTransformer, CNNDigitClassifier, CNNEnsembleClassifier and "
+            f"Pipelines of them; "
             f"got {kind}. Save other estimators with skdigits.save_joblib (a pickle: it runs code when loaded)."
         )
     params = estimator.get_params(deep=False)
+    template = params.pop("estimator", None)  # an ensemble's member: described below
     # Callbacks are code and a RandomState is state: neither is a value JSON can hold.
     dropped = {"callbacks": bool(params.get("callbacks")),
                "random_state": not isinstance(params.get("random_state"), (type(None), numbers.Integral))}
@@ -233,6 +236,8 @@ def _describe(estimator, networks, where):
         if name == "callbacks" or dropped[name]:
             params[name] = None
     entry = {"class": kind, "params": fmt.params_to_json(params)}
+    if kind == "CNNEnsembleClassifier":
+        return _describe_ensemble(estimator, template, entry, networks, where)
     if hasattr(estimator, "image_shape_"):
         fitted = {
             "n_features_in_": int(estimator.n_features_in_),
@@ -253,11 +258,30 @@ def _describe(estimator, networks, where):
     return entry
 
 
+def _describe_ensemble(ensemble, template, entry, networks, where):
+    """Complete an ensemble's manifest entry with its member template and fitted members."""
+    from skdigits import _safe_format as fmt
+
+    entry["estimator"] = None if template is None else _describe(template, networks, f"{where}.estimator")
+    if hasattr(ensemble, "estimators_"):
+        fitted = {
+            "n_features_in_": int(ensemble.n_features_in_),
+            "classes_": fmt.labels_to_json(ensemble.classes_),
+            "members": [_describe(m, networks, f"{where}.member{i}") for i, m in enumerate(ensemble.estimators_)],
+        }
+        if hasattr(ensemble, "feature_names_in_"):
+            fitted["feature_names_in_"] = fmt.labels_to_json(ensemble.feature_names_in_)
+        entry["fitted"] = fitted
+    return entry
+
+
 def _classes():
     from skdigits.classifier import CNNDigitClassifier
+    from skdigits.ensemble import CNNEnsembleClassifier
     from skdigits.preprocessing import DigitImageTransformer
 
-    return {"DigitImageTransformer": DigitImageTransformer, "CNNDigitClassifier": CNNDigitClassifier}
+    return {"DigitImageTransformer": DigitImageTransformer, "CNNDigitClassifier": CNNDigitClassifier,
+            "CNNEnsembleClassifier": CNNEnsembleClassifier}
 
 
 def _build(entry, networks, where):
@@ -283,6 +307,8 @@ def _build(entry, networks, where):
     if kind not in classes:
         raise fmt.UnsafeModelError(f"{where} names the class {kind!r}, which the safe format never writes.")
     cls = classes[kind]
+    if kind == "CNNEnsembleClassifier":
+        return _build_ensemble(cls, entry, networks, where)
     estimator = cls(**fmt.params_from_json(entry["params"], cls._get_param_names()))
     fitted = entry.get("fitted")
     if fitted is None:
@@ -305,6 +331,38 @@ def _build(entry, networks, where):
             seed=int(fitted["seed"]),
         )
     return estimator
+
+
+def _build_member(entry, networks, where):
+    """Rebuild an ensemble's member, refusing ensembles nested in ensembles."""
+    from skdigits import _safe_format as fmt
+
+    if isinstance(entry, dict) and entry.get("class") == "CNNEnsembleClassifier":
+        raise fmt.UnsafeModelError(f"{where} nests an ensemble in an ensemble, which save_model never writes.")
+    return _build(entry, networks, where)
+
+
+def _build_ensemble(cls, entry, networks, where):
+    """Rebuild a CNNEnsembleClassifier from its manifest entry."""
+    from skdigits import _safe_format as fmt
+
+    params = fmt.params_from_json(entry["params"], [n for n in cls._get_param_names() if n != "estimator"])
+    template = entry.get("estimator")
+    ensemble = cls(None if template is None else _build_member(template, networks, f"{where}.estimator"), **params)
+    fitted = entry.get("fitted")
+    if fitted is None:
+        return ensemble
+    members = fitted.get("members")
+    if not isinstance(members, list) or not members:
+        raise fmt.UnsafeModelError(f"{where} is a fitted ensemble without members.")
+    ensemble.estimators_ = [_build_member(m, networks, f"{where}.member{i}") for i, m in enumerate(members)]
+    if not all(hasattr(m, "classes_") for m in ensemble.estimators_):
+        raise fmt.UnsafeModelError(f"{where} has a member that was never fitted.")
+    ensemble.classes_ = fmt.labels_from_json(fitted["classes_"])
+    ensemble.n_features_in_ = int(fitted["n_features_in_"])
+    if "feature_names_in_" in fitted:
+        ensemble.feature_names_in_ = fmt.labels_from_json(fitted["feature_names_in_"])
+    return ensemble
 
 
 # ---------------------------------------------------------------- joblib

@@ -8,7 +8,7 @@ test_classifier.py.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdigits import CNNDigitClassifier, DigitImageTransformer
+from skdigits import CNNDigitClassifier, CNNEnsembleClassifier, DigitImageTransformer
 
 # One epoch of many small, fast steps: enough for the checks' easy problems.
 FAST_CHECKS = dict(
@@ -37,14 +37,27 @@ CLASSIFIER_EXPECTED_FAILURES = {
 }
 
 
+ENSEMBLE_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": CLASSIFIER_EXPECTED_FAILURES[
+        "check_sample_weight_equivalence_on_dense_data"
+    ],
+}
+
+
 def _expected_failures(estimator):
     if isinstance(estimator, CNNDigitClassifier):
         return CLASSIFIER_EXPECTED_FAILURES
+    if isinstance(estimator, CNNEnsembleClassifier):
+        return ENSEMBLE_EXPECTED_FAILURES
     return {}
 
 
 @parametrize_with_checks(
-    [DigitImageTransformer(image_shape=(1, -1)), CNNDigitClassifier(**FAST_CHECKS)],
+    [
+        DigitImageTransformer(image_shape=(1, -1)),
+        CNNDigitClassifier(**FAST_CHECKS),
+        CNNEnsembleClassifier(CNNDigitClassifier(**FAST_CHECKS), n_estimators=2, random_state=0),
+    ],
     expected_failed_checks=_expected_failures,
 )
 def test_sklearn_compatible_estimator(estimator, check):

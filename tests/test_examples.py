@@ -24,6 +24,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SCRIPTS = (
     "kaggle_digit_recognizer.py",
     "pipeline_grid_search.py",
+    "distributed_grid_search.py",
     "cross_validation_report.py",
     "persist_and_reuse.py",
     "quickstart.py",
@@ -116,6 +117,28 @@ def test_pipeline_grid_search(runs):
         r"^Best: filters=(\(8,\)|\(4, 8\)), optimizer=(rmsprop|adam), mean CV accuracy: " + NUMBER + "$", out)
     assert (filters, optimizer, best) == (table[0][0], table[0][1], table[0][3])
     assert_png(folder / "grid_search.png")
+
+
+def test_distributed_grid_search(runs):
+    pytest.importorskip("distributed", reason="install the distributed extra: pip install -e '.[distributed]'")
+    out, folder = finished(runs, "distributed_grid_search.py", ["grid_search_report.md"])
+    assert re.search(r"^Dask cluster: 2 workers, 2 threads, scheduler tcp://127\.0\.0\.1:\d+ "
+                     r"\(a LocalCluster started here\)$", out, re.MULTILINE), out
+    assert "Searched 4 candidates x 2 folds on 300 digits" in out
+    # The 8 fits ran on the two workers (joblib may batch several fits into one task).
+    busy = one_match(r"^Tasks per worker: (.+)$", out).split(", ")
+    assert len(busy) == 2 and all(re.fullmatch(r"tcp://127\.0\.0\.1:\d+ [1-8]", w) for w in busy), busy
+    table = re.findall(r"^\s*\d\s+(\(8,\)|\(4, 8\))\s+(rmsprop|adam)\s+([1-4])\s+" + NUMBER, out, re.MULTILINE)
+    assert sorted((f, o) for f, o, _, _ in table) == sorted(
+        (f, o) for f in ("(4, 8)", "(8,)") for o in ("adam", "rmsprop"))
+    ranks = [int(rank) for _, _, rank, _ in table]
+    assert ranks == sorted(ranks) and ranks[0] == 1
+    filters, optimizer, best = one_match(
+        r"^Best: filters=(\(8,\)|\(4, 8\)), optimizer=(rmsprop|adam), mean CV accuracy: " + NUMBER + "$", out)
+    assert (filters, optimizer, best) == (table[0][0], table[0][1], table[0][3])
+    markdown = (folder / "grid_search_report.md").read_text()
+    assert markdown.startswith("# Grid search on Dask\n") and "| candidate |" in markdown
+    assert re.search(rf"\|\s+{best} \|", markdown), markdown
 
 
 def test_cross_validation_report(runs):

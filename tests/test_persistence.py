@@ -305,3 +305,27 @@ def test_the_payloads_above_are_live(tmp_path):
     assert not marker.exists()
     keras.saving.load_model(network, safe_mode=False)
     assert marker.exists()
+
+
+# ---------------------------------------------------------------- file size
+_OPTIMIZER_STATE = pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="known gap: the file also holds RMSprop's state (one velocity per weight), about 2.0x the "
+           "weights; see benchmarks/README.md. Remove this mark once saving leaves the optimizer state out.")
+
+
+@pytest.mark.parametrize("save", [pytest.param("save_joblib", marks=_OPTIMIZER_STATE),
+                                  pytest.param("save_model", marks=_OPTIMIZER_STATE)])
+def test_a_saved_default_network_is_at_most_1_2x_its_weights(tmp_path, save):
+    """Issue goal: file size / the weights' bytes <= 1.2, for the default network on 28x28 digits."""
+    import skdigits
+
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 256, size=(100, 28 * 28)).astype(np.uint8)
+    y = np.arange(100) % 10
+    pipe = make_digit_pipeline(epochs=1, batch_size=50, random_state=0).fit(X, y)  # filters (32, 64, 64), dense 256
+    weight_bytes = sum(w.nbytes for w in pipe[-1].model_.get_weights())
+    assert weight_bytes > 3e6  # the weights dominate: 861,898 float32 parameters
+    path = getattr(skdigits, save)(pipe, tmp_path / "model")
+    ratio = os.path.getsize(path) / weight_bytes
+    assert ratio <= 1.2, f"{save}: the file is {ratio:.2f}x the weights' bytes"

@@ -14,6 +14,8 @@ under scikit-learn >= 1.6 or that leak global state:
 * Parameters are plain constructor arguments, as scikit-learn expects.
 """
 
+import copy
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import train_test_split
@@ -23,9 +25,10 @@ from sklearn.utils.validation import check_array, check_consistent_length, check
 
 from skdigits import _params
 from skdigits._backend import keras, tf
+from skdigits._gradient_registry import releasing_traced_gradients
 from skdigits._interrupt import deferred_keyboard_interrupt
 from skdigits._validation import validate_images
-from skdigits.network import build_cnn, make_optimizer
+from skdigits.network import build_cnn, make_optimizer, without_optimizer
 from skdigits.schedules import SCHEDULES, schedule_callback
 
 from scikeras.wrappers import KerasClassifier  # noqa: E402  (after _backend: quiet import)
@@ -60,7 +63,10 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     The default network is the Kaggle "Digit Recognizer" tutorial's CNN:
     Conv(32, 5x5) - MaxPool - Conv(64, 3x3) - Conv(64, 3x3) - MaxPool - Dense(256)
     - Dropout(0.5) - softmax, trained with RMSprop on batches of 128 for 30
-    epochs, with random rotation, zoom and shifts of the training images.
+    epochs, with random rotation, zoom and shifts of the training images
+    (:data:`skdigits.recipes.TUTORIAL_RECIPE`). A recipe that trains in
+    about a fifth of the time, to about 0.3 points less test accuracy, is
+    one line away: ``CNNDigitClassifier(**skdigits.FAST_RECIPE)``.
 
     Feed it the output of :class:`DigitImageTransformer` (images scaled to
     [0, 1]), or flat rows of features together with ``image_shape``.
@@ -95,8 +101,8 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         A Keras optimizer name or instance (an instance's configuration is
         copied; it is never trained in place).
     learning_rate : float or None, default=None
-        Learning rate; None keeps the optimizer's own (0.001 for RMSprop
-        and Adam).
+        Learning rate (the peak rate, with ``lr_schedule="one-cycle"``);
+        None keeps the optimizer's own (0.001 for RMSprop and Adam).
     lr_schedule : {"constant", "one-cycle"}, default="constant"
         How the learning rate changes during the ``epochs``: ``"constant"``
         keeps it; ``"one-cycle"`` warms up from ``learning_rate / 25`` to
@@ -350,12 +356,21 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
             augmentation=augmentation,
             seed=self._seed,
         )
+        return self._compile_network(model)
+
+    def _compile_network(self, model):
+        """Compile ``model`` with a fresh optimizer made from the parameters."""
         model.compile(
             optimizer=make_optimizer(self.optimizer, self.learning_rate),
             loss=self.loss,
             metrics=["accuracy"],
         )
         return model
+
+    def _ensure_compiled_model(self):
+        # Saved and pickled networks leave the optimizer out; a loaded one gets a fresh one.
+        if not self.model_.compiled:
+            self._compile_network(self.model_)
 
     def _initialize_callbacks(self):
         self._fit_callbacks = list(self.callbacks or [])
@@ -393,7 +408,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
         # abort the process. history_ is recorded before the KeyboardInterrupt
         # is raised (on leaving the block), so it matches the network kept.
-        with deferred_keyboard_interrupt() as stop_on_ctrl_c:
+        with deferred_keyboard_interrupt() as stop_on_ctrl_c, releasing_traced_gradients():
             hist = self.model_.fit(
                 train,
                 epochs=initial_epoch + epochs,
@@ -412,7 +427,8 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).
 
         ``n_features_in_``, ``image_shape_`` and ``feature_names_in_`` must be
-        set already; this rebuilds scikeras' encoders from ``classes``.
+        set already; this rebuilds scikeras' encoders from ``classes``, and
+        compiles ``model`` with a fresh optimizer if it has none.
         """
         self._check_params()
         self._seed = seed
@@ -429,7 +445,30 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         n_outputs = int(model.outputs[0].shape[-1])
         if n_outputs != self.n_classes_:
             raise ValueError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
+        self._ensure_compiled_model()
         return self
+
+    # ---- pickling ----------------------------------------------------
+    def __getstate__(self):
+        # A pickle (a joblib file, a fitted estimator returned by a joblib
+        # worker) holds the network without its optimizer state, which would
+        # double its size; __setstate__ compiles it with a fresh optimizer.
+        state = dict(super().__getstate__())
+        if state.get("model_") is not None:
+            state["model_"] = without_optimizer(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if getattr(self, "model_", None) is not None:
+            self._ensure_compiled_model()
+
+    def __deepcopy__(self, memo):
+        # An in-memory copy keeps the optimizer state: only pickles leave it out.
+        duplicate = type(self).__new__(type(self))
+        memo[id(self)] = duplicate
+        vars(duplicate).update(copy.deepcopy(vars(self), memo))
+        return duplicate
 
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):

@@ -166,3 +166,30 @@ def make_optimizer(optimizer, learning_rate=None):
     if learning_rate is not None:
         opt = type(opt).from_config({**opt.get_config(), "learning_rate": learning_rate})
     return opt
+
+
+def without_optimizer(model):
+    """Return ``model`` without its optimizer: an uncompiled copy with the same weights.
+
+    Keras writes a compiled model's optimizer state into its ``.keras`` file
+    (RMSprop keeps one average per weight, which doubles the file) and, for
+    that format, has no option to leave it out. A copy rebuilt from the
+    model's config has no optimizer, loss or metrics; saved, it holds the
+    architecture and the weights only. Its predictions are the model's, bit
+    for bit.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built model, compiled or not.
+
+    Returns
+    -------
+    keras.Model
+        ``model`` itself if it is not compiled, else the uncompiled copy.
+    """
+    if not getattr(model, "compiled", False):
+        return model
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy

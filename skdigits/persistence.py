@@ -89,6 +89,13 @@ def save_model(estimator, path):
     load_model : Read the file back, running no code from it.
     save_joblib : The joblib format, for any estimator.
 
+    Notes
+    -----
+    A network is saved with its weights but without its optimizer's state
+    (RMSprop's running averages would double the file). A loaded classifier
+    predicts exactly as the saved one, and ``partial_fit`` trains on from its
+    weights with a fresh optimizer made from its parameters.
+
     Examples
     --------
     >>> import os, tempfile
@@ -402,6 +409,15 @@ def save_joblib(estimator, path, *, compress=0):
     --------
     load_joblib : Read the file back.
     save_model : The safe format.
+
+    Notes
+    -----
+    A :class:`CNNDigitClassifier` pickles its network with its weights but
+    without its optimizer's state (RMSprop's running averages would double
+    the file), here as in :func:`joblib.dump` or :func:`pickle.dumps`. A
+    loaded classifier predicts exactly as the saved one, and ``partial_fit``
+    trains on from its weights with a fresh optimizer made from its
+    parameters.
 
     Examples
     --------

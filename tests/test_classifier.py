@@ -204,6 +204,20 @@ def test_batch_norm_adds_a_normalisation_before_each_relu(small_images):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_fits_leave_no_traced_graphs_in_tensorflows_gradient_registry(small_images):
+    from tensorflow.python.framework import ops
+
+    X, y = small_images
+    registry = ops._gradient_registry._registry
+    _fit(X, y)  # the first fit may register TensorFlow's own lazily loaded gradients
+    size = len(registry)
+    clf = _fit(X, y)
+    clf.partial_fit(X, y)  # retraces nothing, still trains
+    _fit(X, y, validation_split=0.25)
+    assert len(registry) == size
+    assert len(clf.history_["loss"]) == FAST["epochs"] + 1
+
+
 def test_one_pixel_high_images(small_digits):
     X, y = small_digits
     clf = _fit(X[:, :10] / 16.0, y, image_shape=(1, -1))

@@ -47,6 +47,15 @@ def test_an_int_random_state_reproduces_the_ensemble(ensemble, small_images):
     assert not np.array_equal(other.predict_proba(X), ensemble.predict_proba(X))
 
 
+def test_a_fitted_ensemble_round_trips_joblib(ensemble, small_images, tmp_path):
+    from skdigits import load_joblib, save_joblib
+
+    X, y = small_images
+    again = load_joblib(save_joblib(ensemble, tmp_path / "ensemble.joblib"))
+    np.testing.assert_array_equal(again.predict_proba(X), ensemble.predict_proba(X))
+    assert all(m.model_.compiled for m in again.estimators_)  # members can train on
+
+
 def test_pipeline_members_are_seeded_and_round_trip_the_safe_format(small_digits, tmp_path):
     X, y = small_digits
     pipe = make_digit_pipeline(image_shape=(8, 8), scale=16, **FAST)

@@ -308,14 +308,7 @@ def test_the_payloads_above_are_live(tmp_path):
 
 
 # ---------------------------------------------------------------- file size
-_OPTIMIZER_STATE = pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="known gap: the file also holds RMSprop's state (one velocity per weight), about 2.0x the "
-           "weights; see benchmarks/README.md. Remove this mark once saving leaves the optimizer state out.")
-
-
-@pytest.mark.parametrize("save", [pytest.param("save_joblib", marks=_OPTIMIZER_STATE),
-                                  pytest.param("save_model", marks=_OPTIMIZER_STATE)])
+@pytest.mark.parametrize("save", ["save_joblib", "save_model"])
 def test_a_saved_default_network_is_at_most_1_2x_its_weights(tmp_path, save):
     """Issue goal: file size / the weights' bytes <= 1.2, for the default network on 28x28 digits."""
     import skdigits
@@ -329,3 +322,39 @@ def test_a_saved_default_network_is_at_most_1_2x_its_weights(tmp_path, save):
     path = getattr(skdigits, save)(pipe, tmp_path / "model")
     ratio = os.path.getsize(path) / weight_bytes
     assert ratio <= 1.2, f"{save}: the file is {ratio:.2f}x the weights' bytes"
+
+
+@pytest.mark.parametrize("fmt", ["joblib", "safe"])
+def test_a_loaded_classifier_trains_on_with_a_fresh_optimizer(small_images, tmp_path, fmt):
+    """Files leave the optimizer state out; the loaded network gets a fresh optimizer and trains on."""
+    import skdigits
+
+    X, y = small_images
+    clf = CNNDigitClassifier(**FAST, optimizer="adam", learning_rate=0.005).fit(X, y)
+    save, load = (skdigits.save_joblib, skdigits.load_joblib) if fmt == "joblib" else (save_model, load_model)
+    loaded = load(save(clf, tmp_path / "model"))
+    assert int(clf.model_.optimizer.iterations) > 0  # saving did not touch the original
+    assert type(loaded.model_.optimizer).__name__ == "Adam"
+    assert float(loaded.model_.optimizer.learning_rate) == pytest.approx(0.005)
+    assert int(loaded.model_.optimizer.iterations) == 0
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    loaded.partial_fit(X, y)
+    assert len(loaded.history_["loss"]) == FAST["epochs"] + 1
+    assert int(loaded.model_.optimizer.iterations) == -(-len(X) // FAST["batch_size"])
+
+
+def test_deepcopy_keeps_the_optimizer_state_and_pickle_drops_it(small_images):
+    import copy
+
+    X, y = small_images
+    clf = CNNDigitClassifier(**FAST).fit(X, y)
+    steps = int(clf.model_.optimizer.iterations)
+    duplicate = copy.deepcopy(clf)
+    assert duplicate.model_ is not clf.model_
+    assert int(duplicate.model_.optimizer.iterations) == steps
+    for mine, theirs in zip(clf.model_.optimizer.variables, duplicate.model_.optimizer.variables):
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    unpickled = pickle.loads(pickle.dumps(clf))
+    assert int(unpickled.model_.optimizer.iterations) == 0
+    for other in (duplicate, unpickled):
+        np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))

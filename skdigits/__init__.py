@@ -11,6 +11,8 @@ _PUBLIC = {
     "CNNDigitClassifier": "skdigits.classifier",
     "CNNEnsembleClassifier": "skdigits.ensemble",
     "make_digit_pipeline": "skdigits.pipeline",
+    "FAST_RECIPE": "skdigits.recipes",
+    "TUTORIAL_RECIPE": "skdigits.recipes",
     "load_digit_recognizer": "skdigits.datasets",
     "load_sample": "skdigits.datasets",
     "write_digit_recognizer": "skdigits.datasets",

@@ -90,3 +90,31 @@ def write_results(name, results, path=None):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"benchmark": name, "machine": machine(), **results}, indent=2))
     return path
+
+
+class AccuracyCurve:
+    """A Keras callback: cumulative training seconds and accuracy on ``(X, y)`` after each epoch.
+
+    Scoring is outside the training clock. With ``label``, prints a line per epoch.
+    """
+
+    def __new__(cls, X, y, label=None):
+        from skdigits._backend import keras
+
+        class _Curve(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.seconds, self.accuracy, self._trained = [], [], 0.0
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                self._trained += time.perf_counter() - self._start
+                proba = self.model.predict(X, batch_size=1024, verbose=0)
+                self.seconds.append(self._trained)
+                self.accuracy.append(float(np.mean(proba.argmax(axis=1) == y)))
+                if label:
+                    print(f"epoch {epoch + 1:2d}: {self._trained:7.1f} s trained, {label} {self.accuracy[-1]:.4f}",
+                          flush=True)
+
+        return _Curve()

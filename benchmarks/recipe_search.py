@@ -13,12 +13,11 @@ CNNDigitClassifier parameters); the built-in list compares the tutorial's recipe
 """
 
 import json
-import time
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from _common import load_scaled, parser, write_results
+from _common import AccuracyCurve, load_scaled, parser, write_results
 
 # The candidates compared on 2026-11-29 (benchmarks/README.md has the figures).
 # The reference is the tutorial (the package defaults); CHOSEN, the fastest at
@@ -46,22 +45,8 @@ CHOSEN = "adam-oc-15-2conv"
 def run(name, params, seed, X, y, X_val, y_val):
     """Train one candidate; return its per-epoch training seconds and held-out accuracy."""
     from skdigits import CNNDigitClassifier
-    from skdigits._backend import keras
 
-    class Curve(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds, self.accuracy, self._trained = [], [], 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self._trained += time.perf_counter() - self._start
-            proba = self.model.predict(X_val, batch_size=1024, verbose=0)
-            self.seconds.append(self._trained)
-            self.accuracy.append(float(np.mean(proba.argmax(axis=1) == y_val)))
-
-    curve = Curve()
+    curve = AccuracyCurve(X_val, y_val)
     CNNDigitClassifier(**params, random_state=seed, callbacks=[curve]).fit(X, y)
     print(f"{name:28s} seed {seed}: {curve.seconds[-1]:6.1f} s, held-out accuracy {curve.accuracy[-1]:.4f} "
           f"(curve {' '.join(f'{a:.3f}' for a in curve.accuracy)})", flush=True)

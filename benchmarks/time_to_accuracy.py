@@ -16,9 +16,8 @@ fast recipe was chosen by recipe_search.py on held-out training digits).
 
 import time
 
-import numpy as np
 
-from _common import load_scaled, parser, write_results
+from _common import AccuracyCurve, load_scaled, parser, write_results
 
 
 def main():
@@ -29,29 +28,10 @@ def main():
     args = p.parse_args()
 
     from skdigits import FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier
-    from skdigits._backend import keras
 
     X, y = load_scaled(args.train)
     X_test, y_test = load_scaled(args.test)
-
-    class Curve(keras.callbacks.Callback):
-        """Cumulative training seconds and test accuracy after each epoch (scoring not timed)."""
-
-        def on_train_begin(self, logs=None):
-            self.seconds, self.accuracy, self._trained = [], [], 0.0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self._trained += time.perf_counter() - self._start
-            proba = self.model.predict(X_test, batch_size=1024, verbose=0)
-            self.seconds.append(self._trained)
-            self.accuracy.append(float(np.mean(proba.argmax(axis=1) == y_test)))
-            print(f"epoch {epoch + 1:2d}: {self._trained:7.1f} s trained, test accuracy {self.accuracy[-1]:.4f}",
-                  flush=True)
-
-    curve = Curve()
+    curve = AccuracyCurve(X_test, y_test, label="test accuracy")
     recipe = FAST_RECIPE if args.recipe == "fast" else TUTORIAL_RECIPE
     clf = CNNDigitClassifier(**recipe, augment=not args.no_augment, random_state=args.seed, callbacks=[curve])
     start = time.perf_counter()

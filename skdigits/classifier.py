@@ -389,14 +389,14 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
             arrays = tuple(a[train_idx] for a in arrays)
         train = _batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
         callbacks = list(self._fit_callbacks)
-        schedule = schedule_callback(
-            self.lr_schedule,
-            peak=float(make_optimizer(self.optimizer, self.learning_rate).learning_rate),
-            total_epochs=self.epochs,
-            steps_per_epoch=-(-len(arrays[0]) // self.batch_size),
-        )
-        if schedule is not None:
-            callbacks.append(schedule)
+        if self.lr_schedule != "constant":
+            callbacks.append(schedule_callback(
+                self.lr_schedule,
+                # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
+                peak=float(make_optimizer(self.optimizer, self.learning_rate).learning_rate),
+                total_epochs=self.epochs,
+                steps_per_epoch=-(-len(arrays[0]) // self.batch_size),
+            ))
         if self.patience is not None:
             callbacks.append(
                 keras.callbacks.EarlyStopping(

@@ -65,7 +65,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     - Dropout(0.5) - softmax, trained with RMSprop on batches of 128 for 30
     epochs, with random rotation, zoom and shifts of the training images
     (:data:`skdigits.recipes.TUTORIAL_RECIPE`). A recipe that trains in
-    about a fifth of the time, to about 0.3 points less test accuracy, is
+    about 0.28 of the time, to about 0.3 points less test accuracy, is
     one line away: ``CNNDigitClassifier(**skdigits.FAST_RECIPE)``.
 
     Feed it the output of :class:`DigitImageTransformer` (images scaled to

@@ -3,7 +3,7 @@
 Both are plain dicts of :class:`~skdigits.CNNDigitClassifier` parameters,
 importable without TensorFlow. ``CNNDigitClassifier()`` trains with
 :data:`TUTORIAL_RECIPE`; ``CNNDigitClassifier(**FAST_RECIPE)`` trains in
-about a fifth of the time, to about 0.3 points less test accuracy
+about 0.28 of the time, to about 0.3 points less test accuracy
 (``benchmarks/time_to_accuracy.py``). ``benchmarks/recipe_search.py``
 compared the candidates on held-out training digits; none matched the
 tutorial's accuracy in a third of its time, so the defaults stay the

@@ -4,6 +4,12 @@ Fits ``DigitImageTransformer`` + ``CNNDigitClassifier`` on the 1,797 8x8 digits
 that ship with scikit-learn (pixel values 0..16, hence ``scale=16``) and
 prints 3-fold stratified cross-validation accuracy. Runs offline in about a
 minute on two CPU cores. Set ``SKDIGITS_FAST=1`` for a few-second smoke run.
+
+The settings (Adam, 30 epochs) were chosen among four by this same
+cross-validation (15 epochs of RMSprop: 0.916 with augmentation, 0.952
+without; 15 of Adam without: 0.945; these: 0.961), so the score is slightly
+optimistic. Rotations and shifts sized for 28x28 digits are harsh on 8x8
+ones: the network needs the longer training to fit them.
 """
 
 import os
@@ -24,7 +30,8 @@ def main():
         scale=16.0,  # load_digits pixels run from 0 to 16
         filters=(32, 64, 64),
         kernel_sizes=(3, 3, 3),
-        epochs=1 if fast else 15,
+        optimizer="adam",
+        epochs=1 if fast else 30,
         batch_size=64,
         random_state=0,
     )

@@ -1,0 +1,98 @@
+"""Test-time augmentation: does averaging the probabilities of shifted, rotated or zoomed copies help?
+
+Splits the training digits 80/20 as ``recipe_search.py`` does (stratified,
+seed 0), trains a recipe on the 80 % and scores the 20 %: the original
+images alone, and the mean of the probabilities over sets of views (1-pixel
+shifts in four directions, rotations of +/-8 degrees, zooms of 0.9 and 1.1,
+all of them). The test set is never loaded: this decides whether a
+test-time augmentation option is worth adding. Reports accuracy and
+log-loss (the mean negative log-probability of the true class, which moves
+before accuracy does).
+
+    python benchmarks/tta_heldout.py [--recipe fast --seeds 0 1]
+"""
+
+import numpy as np
+from scipy import ndimage
+from sklearn.model_selection import train_test_split
+
+from _common import load_scaled, median, parser, write_results
+
+
+def shifted(X, dy, dx):
+    """Shift (n, h, w, 1) images by whole pixels, filling with background."""
+    return np.roll(np.pad(X, ((0, 0), (1, 1), (1, 1), (0, 0))), (dy, dx), axis=(1, 2))[:, 1:-1, 1:-1]
+
+
+def affine(X, degrees=0.0, zoom=1.0):
+    """Rotate and zoom (n, h, w, 1) images about their centre (bilinear)."""
+    theta = np.deg2rad(degrees)
+    matrix = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]) / zoom
+    centre = (np.array(X.shape[1:3]) - 1) / 2
+    offset = centre - matrix @ centre
+    out = np.empty_like(X)
+    for i, image in enumerate(X[..., 0]):
+        out[i, ..., 0] = ndimage.affine_transform(image, matrix, offset=offset, order=1)
+    return out
+
+
+VIEWS = {
+    "original": lambda X: X,
+    "up": lambda X: shifted(X, -1, 0), "down": lambda X: shifted(X, 1, 0),
+    "left": lambda X: shifted(X, 0, -1), "right": lambda X: shifted(X, 0, 1),
+    "rotate +8": lambda X: affine(X, degrees=8), "rotate -8": lambda X: affine(X, degrees=-8),
+    "zoom 1.1": lambda X: affine(X, zoom=1.1), "zoom 0.9": lambda X: affine(X, zoom=0.9),
+}
+SETS = {
+    "original only": ["original"],
+    "+ 4 shifts": ["original", "up", "down", "left", "right"],
+    "+ 2 rotations": ["original", "rotate +8", "rotate -8"],
+    "+ 2 zooms": ["original", "zoom 1.1", "zoom 0.9"],
+    "all 9 views": list(VIEWS),
+}
+
+
+def main():
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--recipe", choices=("fast", "tutorial"), default="fast")
+    p.add_argument("--seeds", type=int, nargs="*", default=[0])
+    args = p.parse_args()
+
+    from skdigits import FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier
+
+    X, y = load_scaled(args.train)
+    X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    views = {name: make(X_val) for name, make in VIEWS.items()}
+    recipe = FAST_RECIPE if args.recipe == "fast" else TUTORIAL_RECIPE
+    runs = {}
+    for seed in args.seeds:
+        clf = CNNDigitClassifier(**recipe, random_state=seed).fit(X_fit, y_fit)
+        proba = {name: clf.predict_proba(images) for name, images in views.items()}
+        truth = np.searchsorted(clf.classes_, y_val)
+        runs[seed] = {}
+        for name, members in SETS.items():
+            p_mean = np.mean([proba[v] for v in members], axis=0)
+            runs[seed][name] = {
+                "accuracy": float(np.mean(p_mean.argmax(axis=1) == truth)),
+                "log_loss": float(-np.mean(np.log(p_mean[np.arange(len(truth)), truth] + 1e-12))),
+            }
+        print(f"seed {seed}: " + ", ".join(f"{n} {r['accuracy']:.4f}" for n, r in runs[seed].items()), flush=True)
+
+    print(f"\n{len(X_fit)} training digits, {len(X_val)} held-out digits; recipe {args.recipe}, "
+          f"seeds {args.seeds}; test set unused\n")
+    print("| views averaged | held-out accuracy (median over seeds) | log-loss (median) |")
+    print("|---|---|---|")
+    summary = {}
+    for name in SETS:
+        acc = median([runs[s][name]["accuracy"] for s in args.seeds])
+        loss = median([runs[s][name]["log_loss"] for s in args.seeds])
+        summary[name] = {"accuracy": acc, "log_loss": loss}
+        print(f"| {name} | {acc:.4f} | {loss:.4f} |")
+    path = write_results(f"tta_heldout_{args.recipe}", {
+        "command": f"python benchmarks/tta_heldout.py --recipe {args.recipe} --seeds {' '.join(map(str, args.seeds))}",
+        "n_fit": len(X_fit), "n_val": len(X_val), "runs": runs, "summary": summary}, args.json)
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()

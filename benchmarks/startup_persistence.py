@@ -14,9 +14,13 @@
 * Load plus first predict: what a user's second script pays. A fresh Python
   process times itself from before ``import skdigits`` to after its first
   ``predict`` returns (import, load, reading the digits, first predict), for
-  both loaders and for 1 and for 1,000 test digits, ``--load-repeats`` times,
-  interleaved. Goal: under 2 s. Then a breakdown: the same with the heavy
-  libraries imported explicitly first (TensorFlow/Keras, scikit-learn),
+  the three loaders (``load_joblib``; ``load_model`` and ``load_predictor``,
+  which reads the same safe-format file into a NumPy forward pass without
+  TensorFlow) and for 1 and for 1,000 test digits, ``--load-repeats`` times,
+  interleaved. Goal: under 2 s. ``load_predictor``'s largest probability
+  difference from the trained pipeline's is reported too. Then a breakdown:
+  the Keras loaders with the heavy libraries imported explicitly first
+  (TensorFlow/Keras, scikit-learn),
   ``import tensorflow`` alone in a fresh process, and ``python -X importtime``
   self time summed by top-level package (median of ``--importtime-repeats``).
 
@@ -95,7 +99,8 @@ print(json.dumps({"numpy_seconds": numpy_wall, "numpy_cpu_seconds": numpy_cpu, "
                   "also_imported": also}))
 """
 
-_LOADERS = {"load_joblib": "model.joblib", "load_model": "model.skdigits"}
+_LOADERS = {"load_joblib": "model.joblib", "load_model": "model.skdigits", "load_predictor": "model.skdigits"}
+_SAVERS = {"load_joblib": "save_joblib", "load_model": "save_model (safe)"}  # one file per format
 
 
 def _python(code, *argv, flags=(), env=None):
@@ -151,7 +156,7 @@ def main():
     tf_imported = any("tensorflow" in r["imported"] for r in imports)
 
     # ---- train and save
-    from skdigits import load_joblib, load_model, make_digit_pipeline, save_joblib, save_model
+    from skdigits import load_joblib, load_model, load_predictor, make_digit_pipeline, save_joblib, save_model
 
     X, y = load_npz(args.train)
     X_test, _ = load_npz(args.test)
@@ -170,18 +175,30 @@ def main():
         save_joblib(pipe, folder / _LOADERS["load_joblib"])
         save_model(pipe, folder / _LOADERS["load_model"])
         files = {}
-        for loader, name in _LOADERS.items():
-            size = (folder / name).stat().st_size
+        for loader in _SAVERS:
+            size = (folder / _LOADERS[loader]).stat().st_size
             files[loader] = {"bytes": size, "ratio": size / weight_bytes}
-        expected = pipe.predict(X_test[: max(args.sizes)])
+        X_check = X_test[: max(args.sizes)]
+        expected = pipe.predict(X_check)
         for loader, load in (("load_joblib", load_joblib), ("load_model", load_model)):
-            assert (load(folder / _LOADERS[loader]).predict(X_test[: max(args.sizes)]) == expected).all()
+            assert (load(folder / _LOADERS[loader]).predict(X_check) == expected).all()
+        predictor = load_predictor(folder / _LOADERS["load_predictor"])
+        predictor_check = {
+            "digits": len(X_check),
+            "max_abs_proba_difference": float(np.abs(predictor.predict_proba(X_check)
+                                                     - pipe.predict_proba(X_check)).max()),
+            "predictions_equal": float((predictor.predict(X_check) == expected).mean()),
+        }
+        print(f"load_predictor vs Keras on {len(X_check)} digits: max |proba difference| "
+              f"{predictor_check['max_abs_proba_difference']:.2e}, predictions equal "
+              f"{predictor_check['predictions_equal']:.2%}", flush=True)
         digits = folder / "digits.npy"
         np.save(digits, X_test[: max(args.sizes)])
 
         # ---- load + first predict, fresh processes, interleaved
+        # "split" imports TensorFlow first: only for the loaders that need it.
         cases = [(loader, n, mode) for mode in ("plain", "split") for loader in _LOADERS for n in args.sizes
-                 if mode == "plain" or n == min(args.sizes)]
+                 if mode == "plain" or (n == min(args.sizes) and loader in _SAVERS)]
         for case in cases:
             runs[case] = []
         tf_imports = []
@@ -218,7 +235,7 @@ def main():
     print(f"| `import skdigits`, fresh process | {import_seconds:.3f} s (cpu "
           f"{median([r['cpu_seconds'] for r in imports]):.3f} s); TensorFlow imported: {tf_imported} | < 0.3 s |")
     print(f"| parameters / weights' bytes | {n_params} / {weight_bytes} B ({weight_bytes / 1e6:.2f} MB) | |")
-    for loader, name in (("load_joblib", "save_joblib"), ("load_model", "save_model (safe)")):
+    for loader, name in _SAVERS.items():
         print(f"| {name} file / weights' bytes | {files[loader]['ratio']:.3f} "
               f"({files[loader]['bytes'] / 1e6:.2f} MB) | {'<= 1.2' if loader == 'load_joblib' else ''} |")
     for loader, n, mode in cases:
@@ -266,6 +283,7 @@ def main():
         "n_parameters": n_params,
         "weight_bytes": weight_bytes,
         "files": files,
+        "load_predictor_vs_keras": predictor_check,
         "load_and_predict": [{"loader": k[0], "digits": k[1], "mode": k[2], "runs": v,
                               "median_seconds": median([r["seconds"] for r in v]),
                               "median_cpu_seconds": median([r["cpu_seconds"] for r in v])}

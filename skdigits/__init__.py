@@ -29,6 +29,9 @@ _PUBLIC = {
     "load_model": "skdigits.persistence",
     "save_joblib": "skdigits.persistence",
     "load_joblib": "skdigits.persistence",
+    "load_predictor": "skdigits.predictor",
+    "DigitPredictor": "skdigits.predictor",
+    "DigitEnsemblePredictor": "skdigits.predictor",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

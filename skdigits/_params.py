@@ -4,6 +4,14 @@ import numbers
 
 import numpy as np
 
+# CNNDigitClassifier's parameter names, for code that must not import it (it
+# imports TensorFlow); tests/test_predictor.py keeps this equal to its __init__.
+CLASSIFIER_PARAMETERS = (
+    "augment", "batch_norm", "batch_size", "callbacks", "dense_units", "dropout", "epochs", "filters",
+    "image_shape", "kernel_sizes", "learning_rate", "lr_schedule", "optimizer", "patience", "random_state",
+    "rotation_range", "shift_range", "validation_split", "verbose", "zoom_range",
+)
+
 
 def _is_int(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)

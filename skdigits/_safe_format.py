@@ -30,6 +30,10 @@ class UnsafeModelError(ValueError):
     """A model file that is damaged, foreign or tampered with; nothing in it was run."""
 
 
+class UnsupportedModelError(ValueError):
+    """A sound model file that this reader cannot serve (e.g. a network layer the NumPy predictor lacks)."""
+
+
 # ---------------------------------------------------------------- JSON values
 def labels_to_json(values):
     """Encode an array of class labels or feature names as ``{"dtype", "values"}``."""
@@ -72,8 +76,13 @@ def params_to_json(params):
     return out
 
 
-def params_from_json(encoded, known):
-    """Decode parameters, refusing names the class does not have."""
+def params_from_json(encoded, known, *, optimizers=True):
+    """Decode parameters, refusing names the class does not have.
+
+    An optimizer's config is checked either way; ``optimizers=False`` keeps it
+    as the checked config instead of building it with Keras (which imports
+    TensorFlow).
+    """
     unknown = sorted(set(encoded) - set(known))
     if unknown:
         raise UnsafeModelError(f"parameters {unknown} are not parameters of this estimator.")
@@ -82,11 +91,12 @@ def params_from_json(encoded, known):
         if isinstance(value, list):
             value = tuple(value)
         elif isinstance(value, dict) and set(value) == {"keras_optimizer"}:
-            from skdigits._backend import keras
-
             config = value["keras_optimizer"]
             check_keras_config(config)
-            value = keras.optimizers.deserialize(config)
+            if optimizers:
+                from skdigits._backend import keras
+
+                value = keras.optimizers.deserialize(config)
         elif isinstance(value, dict):
             raise UnsafeModelError(f"parameter {name!r} holds an object the safe format does not write.")
         out[name] = value
@@ -134,8 +144,14 @@ def keras_to_bytes(model):
             return f.read()
 
 
-def keras_from_bytes(data):
-    """Load a ``.keras`` file's bytes with ``safe_mode=True`` after checking its members and config."""
+def read_keras_members(data):
+    """Return the members of a ``.keras`` file's bytes as ``{name: bytes}``, after checking them and its config.
+
+    Refuses (:class:`UnsafeModelError`) anything but a zip of ``config.json``
+    and optionally ``metadata.json`` and ``model.weights.h5``, oversized
+    members, and configs that :func:`check_keras_config` refuses. Nothing is
+    built; ``config.json`` is returned parsed, as a dict.
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
@@ -145,7 +161,15 @@ def keras_from_bytes(data):
         if not names <= _KERAS_MEMBERS or "config.json" not in names:
             raise UnsafeModelError(f"a network archive holds unexpected members {sorted(names - _KERAS_MEMBERS)}.")
         _check_sizes(archive)
-        check_keras_config(json.loads(archive.read("config.json")))
+        members = {name: archive.read(name) for name in names}
+    members["config.json"] = json.loads(members["config.json"])
+    check_keras_config(members["config.json"])
+    return members
+
+
+def keras_from_bytes(data):
+    """Load a ``.keras`` file's bytes with ``safe_mode=True`` after checking its members and config."""
+    read_keras_members(data)
 
     import os
     import tempfile

@@ -169,6 +169,16 @@ def load_model(path):
     >>> model = load_model("model.skdigits")  # doctest: +SKIP
     >>> model.predict(X_test)  # doctest: +SKIP
     """
+    return _load_safe(path, _ESTIMATORS)
+
+
+def _load_safe(path, how):
+    """Check the safe-format file ``path`` and rebuild its estimator as ``how`` finishes it (see :class:`_Estimators`).
+
+    The checks and error messages of :func:`load_model`, shared with
+    :func:`skdigits.load_predictor`: any failure becomes a ValueError that
+    names the file.
+    """
     from skdigits import _safe_format as fmt
 
     path = os.fspath(path)
@@ -183,9 +193,11 @@ def load_model(path):
     try:
         manifest, networks = fmt.read_archive(path)
         _check_versions(path, manifest.get("versions"))
-        return _build(manifest.get("estimator"), networks, "estimator")
+        return _build(manifest.get("estimator"), networks, "estimator", how)
     except fmt.UnsafeModelError as exc:
         raise ValueError(f"{path}: refused: {exc} Nothing from the file was run.") from None
+    except fmt.UnsupportedModelError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
         detail = " ".join(str(exc).split())[:300]
         raise ValueError(f"{path}: the model file is damaged or not a skdigits model "
@@ -212,7 +224,7 @@ def _check_versions(path, saved):
               if saved.get(name) and here[name] and saved[name].split(".")[:2] != here[name].split(".")[:2]]
     if differ:
         warnings.warn(f"{path} was saved with " + ", ".join(differ) + "; check its predictions.",
-                      ModelVersionWarning, stacklevel=3)
+                      ModelVersionWarning, stacklevel=4)  # the caller of load_model
 
 
 def _describe(estimator, networks, where):
@@ -282,17 +294,59 @@ def _describe_ensemble(ensemble, template, entry, networks, where):
     return entry
 
 
+_CLASS_MODULES = {"DigitImageTransformer": "skdigits.preprocessing", "CNNDigitClassifier": "skdigits.classifier",
+                  "CNNEnsembleClassifier": "skdigits.ensemble"}
+
+
+def _class(kind):
+    """The class the safe format calls ``kind``, importing only its own module."""
+    import importlib
+
+    return getattr(importlib.import_module(_CLASS_MODULES[kind]), kind)
+
+
 def _classes():
-    from skdigits.classifier import CNNDigitClassifier
-    from skdigits.ensemble import CNNEnsembleClassifier
-    from skdigits.preprocessing import DigitImageTransformer
-
-    return {"DigitImageTransformer": DigitImageTransformer, "CNNDigitClassifier": CNNDigitClassifier,
-            "CNNEnsembleClassifier": CNNEnsembleClassifier}
+    return {kind: _class(kind) for kind in _CLASS_MODULES}
 
 
-def _build(entry, networks, where):
-    """Rebuild one estimator from its manifest entry, trusting nothing in it."""
+class _Estimators:
+    """How :func:`load_model` finishes each checked manifest entry: as the estimator itself.
+
+    :func:`_build` walks and checks the manifest and hands each estimator's
+    decoded parts to these methods; :func:`skdigits.load_predictor` passes a
+    subclass that makes TensorFlow-free predictors instead.
+    """
+
+    #: Build Keras optimizers from their (checked) configs.
+    optimizers = True
+
+    def param_names(self, kind):
+        """The constructor parameters that an estimator of class ``kind`` may have."""
+        return _class(kind)._get_param_names()
+
+    def unfitted(self, kind, params, where):
+        """An estimator saved unfitted."""
+        return _class(kind)(**params)
+
+    def fitted(self, kind, params, attributes, where):
+        """A fitted transformer or ensemble: ``attributes`` are its fitted attributes."""
+        estimator = _class(kind)(**params)
+        vars(estimator).update(attributes)
+        return estimator
+
+    def classifier(self, params, attributes, network, where, *, classes, history, seed):
+        """A fitted classifier: ``network`` is its checked ``.keras`` file's bytes."""
+        from skdigits import _safe_format as fmt
+
+        estimator = self.fitted("CNNDigitClassifier", params, attributes, where)
+        return estimator._restore_fitted(fmt.keras_from_bytes(network), classes=classes, history=history, seed=seed)
+
+
+_ESTIMATORS = _Estimators()
+
+
+def _build(entry, networks, where, how):
+    """Rebuild one estimator from its manifest entry, trusting nothing in it; ``how`` finishes it."""
     import numpy as np
     from sklearn.pipeline import Pipeline
 
@@ -308,68 +362,68 @@ def _build(entry, networks, where):
         names = [step.get("name") if isinstance(step, dict) else None for step in steps]
         if not all(isinstance(n, str) and n and "__" not in n for n in names) or len(set(names)) != len(names):
             raise fmt.UnsafeModelError(f"{where} has invalid step names {names!r}.")
-        built = [(name, _build(step, networks, f"{where}.{name}")) for name, step in zip(names, steps)]
+        built = [(name, _build(step, networks, f"{where}.{name}", how)) for name, step in zip(names, steps)]
         return Pipeline(built, verbose=bool(entry["params"].get("verbose", False)))
-    classes = _classes()
-    if kind not in classes:
+    if kind not in _CLASS_MODULES:
         raise fmt.UnsafeModelError(f"{where} names the class {kind!r}, which the safe format never writes.")
-    cls = classes[kind]
     if kind == "CNNEnsembleClassifier":
-        return _build_ensemble(cls, entry, networks, where)
-    estimator = cls(**fmt.params_from_json(entry["params"], cls._get_param_names()))
+        return _build_ensemble(entry, networks, where, how)
+    params = fmt.params_from_json(entry["params"], how.param_names(kind), optimizers=how.optimizers)
     fitted = entry.get("fitted")
     if fitted is None:
-        return estimator
-    estimator.n_features_in_ = int(fitted["n_features_in_"])
-    estimator.image_shape_ = tuple(int(s) for s in fitted["image_shape_"])
-    if np.prod(estimator.image_shape_) != estimator.n_features_in_:
+        return how.unfitted(kind, params, where)
+    attributes = {"n_features_in_": int(fitted["n_features_in_"]),
+                  "image_shape_": tuple(int(s) for s in fitted["image_shape_"])}
+    if np.prod(attributes["image_shape_"]) != attributes["n_features_in_"]:
         raise fmt.UnsafeModelError(f"{where}: image_shape_ does not match n_features_in_.")
     if "feature_names_in_" in fitted:
-        estimator.feature_names_in_ = fmt.labels_from_json(fitted["feature_names_in_"])
-    if kind == "CNNDigitClassifier":
-        network = fitted["network"]
-        if network not in networks:
-            raise fmt.UnsafeModelError(f"{where}: the network {network!r} is missing.")
-        model = fmt.keras_from_bytes(networks[network])
-        estimator._restore_fitted(
-            model,
-            classes=fmt.labels_from_json(fitted["classes_"]),
-            history={str(k): [float(v) for v in vals] for k, vals in dict(fitted["history_"]).items()},
-            seed=int(fitted["seed"]),
-        )
-    return estimator
+        attributes["feature_names_in_"] = fmt.labels_from_json(fitted["feature_names_in_"])
+    if kind != "CNNDigitClassifier":
+        return how.fitted(kind, params, attributes, where)
+    network = fitted["network"]
+    if network not in networks:
+        raise fmt.UnsafeModelError(f"{where}: the network {network!r} is missing.")
+    return how.classifier(
+        params, attributes, networks[network], where,
+        classes=fmt.labels_from_json(fitted["classes_"]),
+        history={str(k): [float(v) for v in vals] for k, vals in dict(fitted["history_"]).items()},
+        seed=int(fitted["seed"]),
+    )
 
 
-def _build_member(entry, networks, where):
+def _build_member(entry, networks, where, how):
     """Rebuild an ensemble's member, refusing ensembles nested in ensembles."""
     from skdigits import _safe_format as fmt
 
     if isinstance(entry, dict) and entry.get("class") == "CNNEnsembleClassifier":
         raise fmt.UnsafeModelError(f"{where} nests an ensemble in an ensemble, which save_model never writes.")
-    return _build(entry, networks, where)
+    return _build(entry, networks, where, how)
 
 
-def _build_ensemble(cls, entry, networks, where):
+def _build_ensemble(entry, networks, where, how):
     """Rebuild a CNNEnsembleClassifier from its manifest entry."""
     from skdigits import _safe_format as fmt
 
-    params = fmt.params_from_json(entry["params"], [n for n in cls._get_param_names() if n != "estimator"])
+    kind = "CNNEnsembleClassifier"
+    names = [n for n in how.param_names(kind) if n != "estimator"]
+    params = fmt.params_from_json(entry["params"], names, optimizers=how.optimizers)
     template = entry.get("estimator")
-    ensemble = cls(None if template is None else _build_member(template, networks, f"{where}.estimator"), **params)
+    params["estimator"] = None if template is None else _build_member(template, networks, f"{where}.estimator", how)
     fitted = entry.get("fitted")
     if fitted is None:
-        return ensemble
+        return how.unfitted(kind, params, where)
     members = fitted.get("members")
     if not isinstance(members, list) or not members:
         raise fmt.UnsafeModelError(f"{where} is a fitted ensemble without members.")
-    ensemble.estimators_ = [_build_member(m, networks, f"{where}.member{i}") for i, m in enumerate(members)]
-    if not all(hasattr(m, "classes_") for m in ensemble.estimators_):
+    attributes = {"estimators_": [_build_member(m, networks, f"{where}.member{i}", how)
+                                  for i, m in enumerate(members)]}
+    if not all(hasattr(m, "classes_") for m in attributes["estimators_"]):
         raise fmt.UnsafeModelError(f"{where} has a member that was never fitted.")
-    ensemble.classes_ = fmt.labels_from_json(fitted["classes_"])
-    ensemble.n_features_in_ = int(fitted["n_features_in_"])
+    attributes["classes_"] = fmt.labels_from_json(fitted["classes_"])
+    attributes["n_features_in_"] = int(fitted["n_features_in_"])
     if "feature_names_in_" in fitted:
-        ensemble.feature_names_in_ = fmt.labels_from_json(fitted["feature_names_in_"])
-    return ensemble
+        attributes["feature_names_in_"] = fmt.labels_from_json(fitted["feature_names_in_"])
+    return how.fitted(kind, params, attributes, where)
 
 
 # ---------------------------------------------------------------- joblib

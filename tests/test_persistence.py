@@ -81,6 +81,7 @@ def test_reuse_in_another_process_bit_for_bit(small_digits, tmp_path):
 
 
 # ---------------------------------------------------------------- the safe format
+import io  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import warnings  # noqa: E402
@@ -115,6 +116,29 @@ def _edit_manifest(edit):
         edit(manifest)
         members["manifest.json"] = json.dumps(manifest).encode()
     return change
+
+
+def _edit_network(network, edit):
+    """A ``change`` for :func:`_rewrite` that lets ``edit(parts)`` edit the {name: bytes} of a ``.keras`` member."""
+    def change(members):
+        with zipfile.ZipFile(io.BytesIO(members[network])) as inner:
+            parts = {n: inner.read(n) for n in inner.namelist()}
+        edit(parts)
+        rebuilt = io.BytesIO()
+        with zipfile.ZipFile(rebuilt, "w") as inner:
+            for n, data in parts.items():
+                inner.writestr(n, data)
+        members[network] = rebuilt.getvalue()
+    return change
+
+
+def _edit_network_config(network, edit):
+    """A ``change`` for :func:`_rewrite` that lets ``edit(config)`` edit a network's parsed ``config.json``."""
+    def edit_parts(parts):
+        config = json.loads(parts["config.json"])
+        edit(config)
+        parts["config.json"] = json.dumps(config).encode()
+    return _edit_network(network, edit_parts)
 
 
 def test_safe_format_round_trips_a_fitted_pipeline_bit_for_bit(fitted_pipe, small_digits, tmp_path):
@@ -184,15 +208,20 @@ def test_what_the_safe_format_cannot_hold_is_named(tmp_path, small_images):
     assert load_model(tmp_path / "c.skdigits").random_state is None
 
 
-def test_version_mismatch_warns(fitted_pipe, tmp_path):
+@pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
+def test_version_mismatch_warns(fitted_pipe, tmp_path, loader):
+    import skdigits
+
+    load = getattr(skdigits, loader)
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
     old = _rewrite(path, tmp_path / "old.skdigits",
                    _edit_manifest(lambda m: m["versions"].update(keras="2.15.0")))
-    with pytest.warns(ModelVersionWarning, match="keras 2.15.0"):
-        load_model(old)
+    with pytest.warns(ModelVersionWarning, match="keras 2.15.0") as record:
+        load(old)
+    assert record[0].filename == __file__  # it points at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelVersionWarning)
-        load_model(path)
+        load(path)
 
 
 class _Payload:
@@ -220,11 +249,14 @@ def _lambda_network(marker):
     return path.read_bytes()
 
 
+@pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
 @pytest.mark.parametrize("attack", [
     "pickle bomb", "lambda layer", "unknown class", "foreign keras module", "extra member",
     "unknown parameter", "object parameter", "truncated", "not a zip",
 ])
-def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path, attack):
+def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path, attack, loader):
+    import skdigits
+
     marker = tmp_path / "pwned"
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
     evil = tmp_path / "evil.skdigits"
@@ -239,18 +271,8 @@ def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path,
         _rewrite(path, evil, _edit_manifest(lambda m: m["estimator"]["steps"][1].update({"class": "os.system"})))
         match = "names the class 'os.system'"
     elif attack == "foreign keras module":
-        def change(members):
-            keras_zip = tmp_path / "inner.keras"
-            keras_zip.write_bytes(members[network])
-            with zipfile.ZipFile(keras_zip) as inner:
-                parts = {n: inner.read(n) for n in inner.namelist()}
-            parts["config.json"] = parts["config.json"].replace(b'"module": "keras.layers"', b'"module": "os"', 1)
-            rebuilt = tmp_path / "rebuilt.keras"
-            with zipfile.ZipFile(rebuilt, "w") as inner:
-                for n, data in parts.items():
-                    inner.writestr(n, data)
-            members[network] = rebuilt.read_bytes()
-        _rewrite(path, evil, change)
+        _rewrite(path, evil, _edit_network_config(
+            network, lambda config: config["config"]["layers"][0].update(module="os")))
         match = "module 'os'"
     elif attack == "extra member":
         _rewrite(path, evil, lambda m: m.update({"payload.pkl": pickle.dumps(_Payload(marker))}))
@@ -269,7 +291,7 @@ def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path,
         evil.write_bytes(b"PK\x03\x04" + b"\0" * 100)
         match = "not a zip archive"
     with pytest.raises(ValueError, match=match) as info:
-        load_model(evil)
+        getattr(skdigits, loader)(evil)
     assert str(evil) in str(info.value)
     assert not marker.exists(), "loading ran code from the file"
 

@@ -1,0 +1,328 @@
+"""load_predictor: predict with a saved model in NumPy, without importing TensorFlow.
+
+Importing TensorFlow alone takes seconds; a script that only loads a model
+and predicts does not need it. :func:`load_predictor` reads a file written
+by :func:`skdigits.save_model` with the same checks as
+:func:`skdigits.load_model`, and runs each network's forward pass in NumPy
+(:mod:`skdigits._numpy_network`). Neither it nor the predictors it returns
+import TensorFlow, Keras or scikeras.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from skdigits._params import CLASSIFIER_PARAMETERS
+from skdigits._validation import validate_images
+from skdigits.persistence import _Estimators, _load_safe
+
+__all__ = ["load_predictor", "DigitPredictor", "DigitEnsemblePredictor"]
+
+
+def load_predictor(path):
+    """Load a model saved by :func:`save_model` for prediction only, without TensorFlow.
+
+    The file gets the checks of :func:`load_model` (it runs no code from
+    the file), and the same estimator comes back, except that each fitted
+    :class:`CNNDigitClassifier` is a :class:`DigitPredictor` and each fitted
+    :class:`CNNEnsembleClassifier` a :class:`DigitEnsemblePredictor`: a
+    saved Pipeline comes back as a Pipeline whose last step is the
+    predictor. Their forward pass runs in NumPy, so neither loading nor
+    predicting imports TensorFlow, Keras or scikeras: a script that loads a
+    model and predicts skips TensorFlow's import of several seconds and
+    pays mainly scikit-learn's.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.skdigits`` file (the safe format). joblib files are not read.
+
+    Returns
+    -------
+    DigitPredictor, DigitEnsemblePredictor, Pipeline or DigitImageTransformer
+        The saved model, ready to ``predict`` and ``predict_proba``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    IsADirectoryError
+        If ``path`` is a folder.
+    ValueError
+        Whenever :func:`load_model` would refuse the file (damaged,
+        tampered with, a joblib file, ...), with the same message; if the
+        model was saved unfitted (load it with :func:`load_model` and fit
+        it); or if a network holds a layer or setting that the NumPy forward
+        pass does not implement (load it with :func:`load_model`). Every
+        message names the file.
+
+    Warns
+    -----
+    ModelVersionWarning
+        As :func:`load_model`: for files written by other versions of the libraries.
+
+    See Also
+    --------
+    load_model : Load the file as the estimators themselves, with Keras: to predict bit for bit as the
+        saved model, or to train on.
+    save_model : Write such a file.
+
+    Notes
+    -----
+    The forward pass computes in float32, as Keras does, but sums in another
+    order: probabilities agree with :func:`load_model`'s to about 1e-6, not
+    bit for bit, and the predicted classes agree except where two classes
+    tie to that precision. It implements the layers that
+    :class:`CNNDigitClassifier` builds (any ``filters``, ``kernel_sizes``,
+    ``dense_units``, ``batch_norm`` and image size).
+
+    Examples
+    --------
+    >>> from skdigits import load_predictor
+    >>> model = load_predictor("model.skdigits")  # doctest: +SKIP
+    >>> model.predict(X_test)  # doctest: +SKIP
+    """
+    from sklearn.pipeline import Pipeline
+
+    model = _load_safe(path, _PREDICTORS)
+    steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
+    for step in steps:
+        if isinstance(step, _Unfitted):
+            raise ValueError(f"{path}: {step.where} ({step.kind}) was saved unfitted; "
+                             "load it with skdigits.load_model and fit it.")
+    return model
+
+
+class DigitPredictor(ClassifierMixin, BaseEstimator):
+    """A fitted :class:`CNNDigitClassifier`'s predictions, computed in NumPy without TensorFlow.
+
+    :func:`load_predictor` makes these from a saved model; there is rarely a
+    reason to make one directly. Like the classifier it has ``predict``,
+    ``predict_proba`` and ``score``; it validates ``X`` as the classifier
+    does (same checks, same messages) and returns its probabilities to
+    about 1e-6. It cannot be trained: ``fit`` raises a TypeError.
+
+    Parameters
+    ----------
+    network : skdigits._numpy_network.NumpyNetwork
+        The network's forward pass.
+    classes : array-like of shape (n_classes,)
+        The class labels, in the order of the network's outputs.
+    image_shape : None or tuple of (int, int), default=None
+        The classifier's ``image_shape`` parameter: how flat rows are laid
+        out as images (see :class:`DigitImageTransformer`).
+    feature_names : array-like of str or None, default=None
+        The column names the classifier was fitted on, if it was fitted on
+        a DataFrame.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    n_features_in_ : int
+        Number of pixels per image.
+    image_shape_ : tuple of (int, int)
+        The ``(height, width)`` of the images the network reads.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names the classifier was fitted on; only set when it was
+        fitted on a DataFrame.
+
+    See Also
+    --------
+    load_predictor : Make predictors from a saved model.
+    CNNDigitClassifier : The classifier, which can also train.
+
+    Examples
+    --------
+    >>> from skdigits import load_predictor
+    >>> predictor = load_predictor("classifier.skdigits")  # doctest: +SKIP
+    >>> predictor.predict_proba(X_test).shape  # doctest: +SKIP
+    (10000, 10)
+    """
+
+    def __init__(self, network, classes, *, image_shape=None, feature_names=None):
+        self.network = network
+        self.classes = classes
+        self.image_shape = image_shape
+        self.feature_names = feature_names
+
+    # Born fitted: the fitted attributes are read from the parameters, so that
+    # __init__ only stores them and clone() gives an equal predictor.
+    @property
+    def classes_(self):
+        return np.asarray(self.classes)
+
+    @property
+    def image_shape_(self):
+        return tuple(self.network.image_shape)
+
+    @property
+    def n_features_in_(self):
+        return int(np.prod(self.image_shape_))
+
+    @property
+    def feature_names_in_(self):
+        if self.feature_names is None:
+            raise AttributeError("feature_names_in_ is set only for predictors of models fitted on a DataFrame.")
+        return np.asarray(self.feature_names, dtype=object)
+
+    def fit(self, X, y=None, **fit_params):
+        """Refuse to train: a predictor only predicts.
+
+        Parameters
+        ----------
+        X : array-like
+            Ignored.
+        y : array-like, default=None
+            Ignored.
+        **fit_params : dict
+            Ignored.
+
+        Raises
+        ------
+        TypeError
+            Always.
+        """
+        raise TypeError(f"{type(self).__name__} only predicts and cannot be fitted; load the model file with "
+                        "skdigits.load_model to train it.")
+
+    def __sklearn_is_fitted__(self):
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def predict_proba(self, X):
+        """Return class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Images shaped like the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), dtype float32
+            Probabilities in the order of ``classes_``; each row sums to 1.
+        """
+        return self._proba(X)
+
+    def predict(self, X):
+        """Return the most probable class for each image in ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
+            Images shaped like the training data.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
+
+    def _proba(self, X):
+        return self.network.predict(validate_images(self, X, reset=False, image_shape=self.image_shape))
+
+
+class DigitEnsemblePredictor(DigitPredictor):
+    """A fitted :class:`CNNEnsembleClassifier`'s predictions, computed in NumPy without TensorFlow.
+
+    A :class:`DigitPredictor` (``predict``, ``predict_proba``, ``score``; no
+    ``fit``) whose probabilities are its members' mean, as the ensemble's
+    are. :func:`load_predictor` makes these from a saved ensemble.
+
+    Parameters
+    ----------
+    members : list of DigitPredictor or Pipeline
+        The members' predictors (a Pipeline where the member was one).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, from the first member.
+    n_features_in_ : int
+        Number of pixels per image.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names the ensemble was fitted on; only set when it was fitted
+        on a DataFrame.
+
+    See Also
+    --------
+    load_predictor : Make predictors from a saved model.
+    CNNEnsembleClassifier : The ensemble, which can also train.
+
+    Examples
+    --------
+    >>> from skdigits import load_predictor
+    >>> ensemble = load_predictor("ensemble.skdigits")  # doctest: +SKIP
+    >>> ensemble.predict(X_test)  # doctest: +SKIP
+    """
+
+    def __init__(self, members):  # no super().__init__: the members hold the networks
+        self.members = members
+
+    @property
+    def classes_(self):
+        return self.members[0].classes_
+
+    @property
+    def n_features_in_(self):
+        return self.members[0].n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        return self.members[0].feature_names_in_
+
+    def _proba(self, X):
+        # As CNNEnsembleClassifier.predict_proba: the members validate X.
+        return np.mean([member.predict_proba(X) for member in self.members], axis=0)
+
+
+class _Unfitted:
+    """Stands for an estimator saved unfitted: predictors exist only for fitted ones."""
+
+    def __init__(self, kind, where):
+        self.kind, self.where = kind, where
+
+
+class _Predictors(_Estimators):
+    """How :func:`load_predictor` finishes checked manifest entries: fitted networks as NumPy predictors."""
+
+    optimizers = False  # checked, never built: Keras would import TensorFlow
+
+    def param_names(self, kind):
+        if kind == "CNNDigitClassifier":
+            return CLASSIFIER_PARAMETERS
+        return super().param_names(kind)
+
+    def unfitted(self, kind, params, where):
+        return _Unfitted(kind, where)
+
+    def fitted(self, kind, params, attributes, where):
+        if kind == "CNNEnsembleClassifier":
+            return DigitEnsemblePredictor(attributes["estimators_"])
+        return super().fitted(kind, params, attributes, where)
+
+    def classifier(self, params, attributes, network, where, *, classes, history, seed):
+        from skdigits import _safe_format as fmt
+        from skdigits._numpy_network import load_network
+
+        members = fmt.read_keras_members(network)
+        if "model.weights.h5" not in members:
+            raise fmt.UnsafeModelError(f"{where}: the network has no weights.")
+        network = load_network(members["config.json"], members["model.weights.h5"])
+        if tuple(network.image_shape) != attributes["image_shape_"]:
+            raise ValueError(f"{where}: the network reads {network.image_shape} images, but image_shape_ "
+                             f"is {attributes['image_shape_']}.")
+        if network.n_outputs != len(classes):
+            raise ValueError(f"the network has {network.n_outputs} outputs for {len(classes)} classes.")
+        return DigitPredictor(network, classes, image_shape=params.get("image_shape"),
+                              feature_names=attributes.get("feature_names_in_"))
+
+
+_PREDICTORS = _Predictors()

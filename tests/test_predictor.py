@@ -1,0 +1,229 @@
+"""load_predictor: the NumPy forward pass matches Keras, without importing TensorFlow."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline
+
+from conftest import FAST
+from skdigits import (CNNDigitClassifier, CNNEnsembleClassifier, DigitEnsemblePredictor, DigitPredictor,
+                      load_model, load_predictor, make_digit_pipeline, save_model)
+from test_persistence import _edit_network, _edit_network_config, _rewrite, _run
+
+ATOL = 1e-5
+
+
+def _assert_matches_keras(path, X):
+    """load_predictor's probabilities equal load_model's to ATOL, its predictions exactly; return the predictor."""
+    keras_model, predictor = load_model(path), load_predictor(path)
+    expected, proba = keras_model.predict_proba(X), predictor.predict_proba(X)
+    assert proba.dtype == np.float32 and proba.shape == expected.shape
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=ATOL)
+    np.testing.assert_array_equal(predictor.predict(X), keras_model.predict(X))
+    np.testing.assert_array_equal(predictor.classes_, keras_model.classes_)
+    return predictor
+
+
+@pytest.fixture(scope="module")
+def fitted_pipe(small_digits):
+    X, y = small_digits
+    return make_digit_pipeline(image_shape=(8, 8), scale=16, **FAST).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def odd_digits(small_images):
+    """The digits as 7x9 DataFrame rows (one row cropped, a blank column added), with string labels."""
+    images, y = small_images
+    images = np.pad(images[:, 1:, :, 0], ((0, 0), (0, 0), (0, 1)))
+    frame = pd.DataFrame(images.reshape(len(images), -1), columns=[f"px{i}" for i in range(63)])
+    return frame, np.array(list("abcdefghij"))[y]
+
+
+@pytest.fixture(scope="module")
+def odd_classifier(odd_digits):
+    """Batch norm, three convolutions (the last two a block), an even kernel, 7x9 images, DataFrame, string labels."""
+    X, y = odd_digits
+    params = {**FAST, "filters": (4, 8, 8), "kernel_sizes": (3, 2, 5), "batch_norm": True}
+    return CNNDigitClassifier(**params, image_shape=(7, 9)).fit(X, y)
+
+
+def test_a_pipeline_predicts_as_with_keras(fitted_pipe, small_digits, tmp_path):
+    X, y = small_digits
+    pipe = _assert_matches_keras(save_model(fitted_pipe, tmp_path / "model.skdigits"), X)
+    assert isinstance(pipe, Pipeline) and [name for name, _ in pipe.steps] == ["images", "cnn"]
+    assert isinstance(pipe[-1], DigitPredictor) and pipe[-1].n_features_in_ == 64
+    assert pipe.score(X, y) == fitted_pipe.score(X, y)
+    with pytest.raises(TypeError, match="only predicts.*load_model"):
+        pipe.fit(X, y)
+
+
+def test_a_batch_norm_classifier_on_odd_images_predicts_as_with_keras(odd_classifier, odd_digits, tmp_path):
+    X, _ = odd_digits
+    predictor = _assert_matches_keras(save_model(odd_classifier, tmp_path / "clf.skdigits"), X)
+    assert isinstance(predictor, DigitPredictor) and predictor.image_shape_ == (7, 9)
+    np.testing.assert_array_equal(predictor.feature_names_in_, X.columns)
+    assert predictor.predict(X).dtype == odd_classifier.predict(X).dtype
+    # Image stacks work as with the classifier.
+    stack = X.to_numpy(dtype=np.float32).reshape(-1, 7, 9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # fitted with feature names
+        np.testing.assert_array_equal(predictor.predict(stack), odd_classifier.predict(stack))
+
+
+def test_an_ensemble_averages_its_members_as_with_keras(small_digits, tmp_path):
+    X, y = small_digits
+    member = make_digit_pipeline(image_shape=(8, 8), scale=16, **FAST)
+    ensemble = CNNEnsembleClassifier(member, n_estimators=2, random_state=0).fit(X, y)
+    predictor = _assert_matches_keras(save_model(ensemble, tmp_path / "ensemble.skdigits"), X)
+    assert isinstance(predictor, DigitEnsemblePredictor) and len(predictor.members) == 2
+    assert all(isinstance(m, Pipeline) and isinstance(m[-1], DigitPredictor) for m in predictor.members)
+    assert predictor.n_features_in_ == 64
+
+
+def _random_network(image_shape, batch_norm, **params):
+    """A network from build_cnn with random weights (positive variances), and its saved config and weights."""
+    from skdigits import _safe_format as fmt
+    from skdigits.network import build_cnn
+
+    model = build_cnn(image_shape=image_shape, n_classes=3, batch_norm=batch_norm,
+                      augmentation=dict(rotation=10, zoom=0.1, shift=0.1), seed=0, **params)
+    rng = np.random.RandomState(0)
+    weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()]
+    model.set_weights(weights)
+    for layer in model.layers:
+        if type(layer).__name__ == "BatchNormalization":
+            *others, variance = layer.get_weights()
+            layer.set_weights([*others, np.abs(variance) + 0.1])
+    members = fmt.read_keras_members(fmt.keras_to_bytes(model))
+    return model, members["config.json"], members["model.weights.h5"]
+
+
+@pytest.mark.parametrize("image_shape, batch_norm, params", [
+    ((7, 9), True, dict(filters=(2, 3, 3), kernel_sizes=(3, 2, 5), dense_units=5)),  # odd sizes pool 7 -> 4 -> 2
+    ((1, 7), False, dict(filters=(2, 2, 3), kernel_sizes=(3, 3, 4), dense_units=4)),  # one pixel high
+    ((5, 1), True, dict(filters=(3,), kernel_sizes=(2,), dense_units=4)),  # one pixel wide
+    ((28, 28), False, dict()),  # the default network
+])
+def test_the_forward_pass_matches_keras_layer_for_layer(image_shape, batch_norm, params):
+    from skdigits._numpy_network import load_network
+
+    model, config, weights = _random_network(image_shape, batch_norm, **params)
+    network = load_network(config, weights)
+    assert network.image_shape == image_shape and network.n_outputs == 3
+    images = np.random.RandomState(1).uniform(0, 1, (70, *image_shape, 1)).astype(np.float32)
+    expected = model.predict(images, verbose=0)
+    network.chunk_size = 32  # several chunks, the last one short
+    np.testing.assert_allclose(network.predict(images), expected, rtol=0, atol=ATOL)
+
+
+def test_predicting_imports_no_tensorflow(fitted_pipe, small_digits, tmp_path):
+    X, _ = small_digits
+    save_model(fitted_pipe, tmp_path / "model.skdigits")
+    np.save(tmp_path / "X.npy", X)
+    _run("""
+        import sys
+        import numpy as np
+        import skdigits
+        model = skdigits.load_predictor("model.skdigits")
+        np.save("proba.npy", model.predict_proba(np.load("X.npy")))
+        model.predict(np.load("X.npy")[:1])
+        heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "scikeras"})
+        assert not heavy, f"imported {heavy}"
+        """, tmp_path)
+    np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), fitted_pipe.predict_proba(X), rtol=0, atol=ATOL)
+
+
+NETWORK = "estimator.cnn.keras"
+
+
+def _rename_layer_class(config):
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "MaxPooling2D":
+            layer["class_name"] = "AveragePooling2D"
+
+
+def _valid_padding(config):
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "Conv2D":
+            layer["config"]["padding"] = "valid"
+
+
+@pytest.mark.parametrize("change, match", [
+    (_edit_network_config(NETWORK, _rename_layer_class), r"'pool1' \(AveragePooling2D\) is of a class.*load_model"),
+    (_edit_network_config(NETWORK, _valid_padding), r"'conv1' \(Conv2D\) has padding='valid'.*load_model"),
+    (_edit_network(NETWORK, lambda parts: parts.pop("model.weights.h5")), "refused: .*has no weights"),
+])
+def test_networks_it_cannot_compute_are_named(fitted_pipe, tmp_path, change, match):
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    edited = _rewrite(path, tmp_path / "edited.skdigits", change)
+    with pytest.raises(ValueError, match=match) as info:
+        load_predictor(edited)
+    assert str(edited) in str(info.value)
+
+
+def test_damaged_weights_are_refused(fitted_pipe, tmp_path):
+    import h5py
+
+    def drop_dense_bias(parts):
+        path = tmp_path / "weights.h5"
+        path.write_bytes(parts["model.weights.h5"])
+        with h5py.File(path, "r+") as weights:
+            del weights["layers/dense/vars/1"]
+        parts["model.weights.h5"] = path.read_bytes()
+
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+    edited = _rewrite(path, tmp_path / "edited.skdigits", _edit_network(NETWORK, drop_dense_bias))
+    with pytest.raises(ValueError, match=r"'dense' \(Dense\) has the weights \['0'\] \(expected 2\)"):
+        load_predictor(edited)
+
+
+@pytest.mark.parametrize("estimator", [
+    make_digit_pipeline(**FAST),
+    CNNDigitClassifier(**FAST),
+    CNNEnsembleClassifier(CNNDigitClassifier(**FAST), n_estimators=2),
+], ids=["pipeline", "classifier", "ensemble"])
+def test_an_unfitted_model_is_refused(estimator, tmp_path):
+    path = save_model(estimator, tmp_path / "unfitted.skdigits")
+    with pytest.raises(ValueError, match=r"unfitted\.skdigits: estimator.* \(\w+\) was saved unfitted; load it "
+                                         "with skdigits.load_model and fit it"):
+        load_predictor(path)
+
+
+@pytest.mark.parametrize("bad", [
+    "features", "none", "1-d", "nan", "sparse", "complex", "stack size", "strings", "empty",
+])
+def test_bad_input_gets_the_classifiers_message(odd_classifier, odd_digits, tmp_path, bad):
+    X, _ = odd_digits
+    X = X.to_numpy(dtype=np.float32)
+    bad_X = {
+        "features": X[:5, :10], "none": None, "1-d": X[0], "nan": np.where(X[:5] > 0.5, np.nan, X[:5]),
+        "sparse": sp.csr_matrix(X[:5]), "complex": X[:5] + 1j, "stack size": X[:5, :56].reshape(5, 7, 8),
+        "strings": np.full((5, 63), "x"), "empty": X[:0],
+    }[bad]
+    predictor = load_predictor(save_model(odd_classifier, tmp_path / "clf.skdigits"))
+    errors = []
+    for model in (odd_classifier, predictor):
+        with warnings.catch_warnings(), pytest.raises((TypeError, ValueError)) as info:
+            warnings.simplefilter("ignore", UserWarning)  # fitted with feature names
+            model.predict(bad_X)
+        errors.append((info.type, str(info.value).replace("CNNDigitClassifier", "DigitPredictor")))
+    assert errors[1] == errors[0]
+
+
+def test_the_parameter_list_used_without_tensorflow_is_the_classifiers():
+    from skdigits._params import CLASSIFIER_PARAMETERS
+
+    assert list(CLASSIFIER_PARAMETERS) == CNNDigitClassifier._get_param_names()
+
+
+def test_init_stores_parameters_only_and_a_clone_predicts_the_same(fitted_pipe, small_digits, tmp_path):
+    X, _ = small_digits
+    predictor = load_predictor(save_model(fitted_pipe[-1], tmp_path / "clf.skdigits"))
+    assert set(vars(predictor)) == set(predictor.get_params())  # the fitted attributes are read from them
+    assert not hasattr(predictor, "feature_names_in_")  # fitted on an array
+    images = fitted_pipe[0].transform(X)
+    np.testing.assert_array_equal(clone(predictor).predict_proba(images), predictor.predict_proba(images))

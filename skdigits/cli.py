@@ -922,7 +922,11 @@ def _cmd_train(args, session):
 
 
 def _load_model(args, session):
-    """Load the model named by ``--model`` (default DIR/model.skdigits).
+    """Load the model named by ``--model`` (default DIR/model.skdigits) for prediction.
+
+    The commands that only predict use :func:`~skdigits.load_predictor`:
+    its NumPy forward pass spares them TensorFlow's import of several
+    seconds. A network it cannot compute is loaded with Keras instead.
 
     Parameters
     ----------
@@ -936,13 +940,18 @@ def _load_model(args, session):
     path : str
         The model file.
     model : estimator object
-        The loaded model.
+        The loaded model, with ``predict``, ``predict_proba`` and ``classes_``.
     """
+    from skdigits._safe_format import UnsupportedModelError
     from skdigits.persistence import load_model
+    from skdigits.predictor import load_predictor
 
     path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")
-    return path, load_model(path)
+    try:
+        return path, load_predictor(path)
+    except UnsupportedModelError:
+        return path, load_model(path)
 
 
 def _cmd_predict(args, session):

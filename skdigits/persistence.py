@@ -196,8 +196,8 @@ def _load_safe(path, how):
         return _build(manifest.get("estimator"), networks, "estimator", how)
     except fmt.UnsafeModelError as exc:
         raise ValueError(f"{path}: refused: {exc} Nothing from the file was run.") from None
-    except fmt.UnsupportedModelError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    except fmt.UnsupportedModelError as exc:  # still a ValueError; its type lets callers fall back to load_model
+        raise fmt.UnsupportedModelError(f"{path}: {exc}") from None
     except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
         detail = " ".join(str(exc).split())[:300]
         raise ValueError(f"{path}: the model file is damaged or not a skdigits model "

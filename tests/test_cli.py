@@ -360,3 +360,16 @@ def test_real_sigint_during_training_keeps_existing_files(data, tmp_path):
     assert "interrupted" in last and "nothing was written" in last
     assert "Traceback" not in rest
     assert _unchanged(out, files)
+
+
+def test_predict_needs_no_tensorflow_and_writes_the_keras_models_predictions(data, model_file, tmp_path):
+    submission = tmp_path / "sub.csv"
+    proc = run_python("-c", (
+        "import sys; from skdigits import cli; "
+        f"code = cli.main(['predict', '--model', {model_file!r}, '--test', {data['test']!r}, "
+        f"'--submission', {str(submission)!r}, '--quiet']); "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules)); sys.exit(code)"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    expected = load_model(model_file).predict(load_digit_recognizer(data["test"]))
+    np.testing.assert_array_equal(pd.read_csv(submission)["Label"], expected)

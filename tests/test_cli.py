@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from sklearn.model_selection import train_test_split
 
+from conftest import interruptible
 from skdigits import cli
 from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
 from skdigits.persistence import load_joblib, load_model, save_joblib
@@ -343,7 +344,8 @@ def test_real_sigint_during_training_keeps_existing_files(data, tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "skdigits", "run", "--train", data["train"], "--test", data["test"],
          "--output-dir", str(out), "--epochs", "500", "--filters", "8", "--dense-units", "16"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""})
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""},
+        preexec_fn=interruptible)
     deadline = time.monotonic() + 120
     seen = ""
     while "Epoch 2/" not in seen and time.monotonic() < deadline:  # well into training

@@ -17,7 +17,7 @@ import types
 
 import pytest
 
-from conftest import FAST
+from conftest import FAST, interruptible
 from skdigits._interrupt import deferred_keyboard_interrupt
 
 
@@ -189,7 +189,7 @@ def _interrupt_each(tmp_path, scenarios):
     script.write_text(_SCRIPT)
     proc = subprocess.Popen([sys.executable, str(script), *scenarios], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, preexec_fn=interruptible)
     watchdog = threading.Timer(600, proc.kill)  # a hung child fails the test instead of hanging it
     watchdog.start()
     states, delays = [], []
@@ -220,18 +220,29 @@ def _assert_clean_keyboard_interrupt(returncode, err):
     assert "Traceback" in err
 
 
-def test_real_ctrl_c_during_fit_exits_cleanly_every_time(tmp_path):
-    states, delays, returncode, err = _interrupt_each(tmp_path, ["fit"] * 5)
+FIT_INTERRUPTS = 3
+
+
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory):
+    """One process (one TensorFlow import) interrupted in 3 fits, then in cross-validation and grid search."""
+    return _interrupt_each(tmp_path_factory.mktemp("interrupt"),
+                           ["fit"] * FIT_INTERRUPTS + ["cross_val_score", "grid_search"])
+
+
+def test_real_ctrl_c_during_fit_exits_cleanly_every_time(interrupted_run):
+    states, delays, returncode, err = interrupted_run
     _assert_clean_keyboard_interrupt(returncode, err)
-    for state in states:
+    for state in states[:FIT_INTERRUPTS]:
         assert state["default_handler"]
         assert 2 <= state["epochs"] < 10, state  # stopped in the epoch that got Ctrl-C, or the next
         assert state["predictions"] == 3
-    assert max(delays) < 30, delays
+    assert max(delays[:FIT_INTERRUPTS]) < 30, delays
 
 
-def test_real_ctrl_c_stops_cross_validation_and_grid_search(tmp_path):
-    states, delays, returncode, err = _interrupt_each(tmp_path, ["cross_val_score", "grid_search"])
+def test_real_ctrl_c_stops_cross_validation_and_grid_search(interrupted_run):
+    states, delays, returncode, err = interrupted_run
     _assert_clean_keyboard_interrupt(returncode, err)
-    assert all(state["default_handler"] for state in states)
-    assert max(delays) < 30, delays
+    assert len(states) == FIT_INTERRUPTS + 2
+    assert all(state["default_handler"] for state in states[FIT_INTERRUPTS:])
+    assert max(delays[FIT_INTERRUPTS:]) < 30, delays

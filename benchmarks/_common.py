@@ -93,7 +93,7 @@ def write_results(name, results, path=None):
 
 
 class AccuracyCurve:
-    """A Keras callback: cumulative training seconds and accuracy on ``(X, y)`` after each epoch.
+    """A Keras callback: cumulative training seconds, accuracy and log-loss on ``(X, y)`` after each epoch.
 
     Scoring is outside the training clock. With ``label``, prints a line per epoch.
     """
@@ -103,7 +103,7 @@ class AccuracyCurve:
 
         class _Curve(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
-                self.seconds, self.accuracy, self._trained = [], [], 0.0
+                self.seconds, self.accuracy, self.log_loss, self._trained = [], [], [], 0.0
 
             def on_epoch_begin(self, epoch, logs=None):
                 self._start = time.perf_counter()
@@ -113,6 +113,8 @@ class AccuracyCurve:
                 proba = self.model.predict(X, batch_size=1024, verbose=0)
                 self.seconds.append(self._trained)
                 self.accuracy.append(float(np.mean(proba.argmax(axis=1) == y)))
+                # Log-loss moves with every digit's confidence, so it separates recipes that accuracy ties.
+                self.log_loss.append(float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-7, 1)))))
                 if label:
                     print(f"epoch {epoch + 1:2d}: {self._trained:7.1f} s trained, {label} {self.accuracy[-1]:.4f}",
                           flush=True)

@@ -8,7 +8,8 @@ test set without having tuned anything on it.
 
 Candidates are ``name={"key": value, ...}`` strings (JSON objects of
 CNNDigitClassifier parameters, plus ``"optimizer_options"``: keyword
-arguments of the named Keras optimizer, e.g. ``{"use_ema": true}``); the
+arguments of the named Keras optimizer, e.g. ``{"use_ema": true}``, and
+``"label_smoothing"``: a rate for the cross-entropy's targets); the
 built-in list compares the tutorial's recipe with faster ones.
 
 With ``--heldout`` (an npz of digits in neither the training nor the test
@@ -50,11 +51,27 @@ CANDIDATES = {
 CHOSEN = "adam-oc-15-2conv"
 
 
+def smoothed_classifier(rate):
+    """CNNDigitClassifier trained on targets smoothed by ``rate`` (towards 1/10 each)."""
+    from skdigits import CNNDigitClassifier
+    from skdigits._backend import keras
+
+    def loss(y_true, y_pred):
+        n_classes = keras.ops.shape(y_pred)[-1]
+        target = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, (-1,)), "int32"), n_classes)
+        return keras.losses.categorical_crossentropy(target, y_pred, label_smoothing=rate)
+
+    return type("SmoothedCNNDigitClassifier", (CNNDigitClassifier,), {"loss": staticmethod(loss)})
+
+
 def run(name, params, seed, X, y, X_val, y_val):
     """Train one candidate; return its per-epoch training seconds and held-out accuracy."""
     from skdigits import CNNDigitClassifier
 
     params = dict(params)
+    smoothing = params.pop("label_smoothing", 0)
+    if smoothing:
+        CNNDigitClassifier = smoothed_classifier(smoothing)  # noqa: N806
     options = params.pop("optimizer_options", None)
     if options:
         from skdigits._backend import keras

@@ -38,12 +38,16 @@ _ROW_BLOCK = 64
 
 
 class _ClassifierMixinFirst(type):
-    """Metaclass that moves ClassifierMixin to the front of the class's MRO."""
+    """Metaclass that moves ClassifierMixin in front of scikeras' KerasClassifier in the MRO.
+
+    Just before KerasClassifier, not just after the class itself: a user's
+    subclass must keep CNNDigitClassifier (and its tags) ahead of the mixin.
+    """
 
     def mro(cls):
         order = super().mro()
         order.remove(ClassifierMixin)
-        order.insert(1, ClassifierMixin)
+        order.insert(order.index(KerasClassifier), ClassifierMixin)
         return order
 
 

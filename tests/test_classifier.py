@@ -3,6 +3,7 @@ import random
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn.base
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 
@@ -28,6 +29,26 @@ def test_is_a_classifier_with_sorted_classes(small_images):
     assert set(clf.history_) == {"loss", "accuracy"}
     assert len(clf.history_["loss"]) == FAST["epochs"]
     assert all(isinstance(v, float) for v in clf.history_["loss"])
+
+
+def test_a_subclass_keeps_the_classifiers_tags_and_can_change_the_loss(small_images):
+    X, y = small_images
+    calls = []
+
+    def loss(y_true, y_pred):
+        calls.append(1)  # counted when Keras traces the training step
+        return keras.losses.sparse_categorical_crossentropy(y_true, y_pred)
+
+    class WithOwnLoss(CNNDigitClassifier):
+        pass
+
+    WithOwnLoss.loss = staticmethod(loss)
+    order = WithOwnLoss.__mro__
+    assert order.index(CNNDigitClassifier) < order.index(sklearn.base.ClassifierMixin)
+    clf = WithOwnLoss(**FAST).fit(X, y)
+    assert calls and is_classifier(clf)
+    assert clf.__sklearn_tags__().classifier_tags.multi_label is False
+    assert clf.predict(X[:5]).shape == (5,)
 
 
 def test_it_learns_digits(small_images):

@@ -8,8 +8,8 @@ import numpy as np
 # imports TensorFlow); tests/test_predictor.py keeps this equal to its __init__.
 CLASSIFIER_PARAMETERS = (
     "augment", "batch_norm", "batch_size", "callbacks", "dense_units", "dropout", "epochs", "filters",
-    "image_shape", "kernel_sizes", "learning_rate", "lr_schedule", "optimizer", "patience", "random_state",
-    "rotation_range", "shift_range", "validation_split", "verbose", "zoom_range",
+    "image_shape", "kernel_sizes", "label_smoothing", "learning_rate", "lr_schedule", "optimizer", "patience",
+    "random_state", "rotation_range", "shift_range", "validation_split", "verbose", "zoom_range",
 )
 
 
@@ -37,8 +37,8 @@ def check_fraction(name, value, *, high_inclusive=False, allow_none=False):
     """Raise ValueError unless ``value`` is a number in [0, 1) (or [0, 1])."""
     if value is None and allow_none:
         return
-    upper_ok = value <= 1 if high_inclusive else value < 1
-    if not _is_real(value) or not (value >= 0 and upper_ok):
+    upper_ok = _is_real(value) and (value <= 1 if high_inclusive else value < 1)
+    if not upper_ok or not value >= 0:
         _fail(name, value, f"a number in [0, 1{']' if high_inclusive else ')'}")
 
 

@@ -25,9 +25,8 @@ import time
 __all__ = ["main", "build_parser"]
 
 PROG = "skdigits"
-#: Epochs when ``--epochs`` is not given. The classifier's own default is the
-#: tutorial's 30; 15 keeps ``skdigits run`` on the sample near one minute on
-#: two CPU cores and costs well under a point of accuracy.
+#: Epochs when ``--epochs`` is not given: the classifier's own default (the
+#: tutorial's recipe uses 30).
 DEFAULT_EPOCHS = 15
 DEFAULT_OUTPUT_DIR = "skdigits-output"
 OPTIMIZERS = ("rmsprop", "adam", "adamw", "nadam", "adamax", "adagrad", "adadelta", "adafactor",
@@ -234,8 +233,8 @@ def _common_parents():
     training = argparse.ArgumentParser(add_help=False)
     group = training.add_argument_group("training")
     group.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, metavar="N",
-                       help="passes over the training data (default: %(default)s; the tutorial and "
-                            "CNNDigitClassifier use 30, about twice as long)")
+                       help="passes over the training data (default: %(default)s, as CNNDigitClassifier; "
+                            "the tutorial uses 30)")
     group.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
                        help="images per gradient step (default: %(default)s)")
     group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
@@ -247,14 +246,15 @@ def _common_parents():
 
     network = argparse.ArgumentParser(add_help=False)
     group = network.add_argument_group("network")
-    group.add_argument("--filters", type=_filters, default=(32, 64, 64), metavar="N,N,...",
-                       help="filters of each convolution (default: 32,64,64, the tutorial's)")
+    group.add_argument("--filters", type=_filters, default=(32, 64), metavar="N,N,...",
+                       help="filters of each convolution (default: 32,64, as CNNDigitClassifier; "
+                            "the tutorial's are 32,64,64)")
     group.add_argument("--dense-units", type=_positive_int, default=256, metavar="N",
                        help="width of the hidden dense layer (default: %(default)s)")
-    group.add_argument("--optimizer", choices=OPTIMIZERS, default="rmsprop", metavar="NAME",
+    group.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", metavar="NAME",
                        help="Keras optimizer: " + ", ".join(OPTIMIZERS) + " (default: %(default)s)")
     group.add_argument("--learning-rate", type=_positive_float, default=None, metavar="RATE",
-                       help="learning rate (default: the optimizer's own, 0.001 for rmsprop and adam)")
+                       help="peak learning rate of the one-cycle schedule (default: CNNDigitClassifier's, 0.003)")
 
     parallel = argparse.ArgumentParser(add_help=False)
     group = parallel.add_argument_group("cross-validation")
@@ -385,7 +385,7 @@ def build_parser():
     grid.add_argument("--dense-units", type=_positive_int, default=256, metavar="N",
                       help="width of the hidden dense layer (default: %(default)s)")
     grid.add_argument("--learning-rate", type=_positive_float, default=None, metavar="RATE",
-                      help="learning rate (default: each optimizer's own)")
+                      help="peak learning rate of the one-cycle schedule (default: CNNDigitClassifier's, 0.003)")
     data = search.add_argument_group("data")
     data.add_argument("--train", metavar="CSV", help="labelled digits, Kaggle's train.csv (default: the sample)")
     data.add_argument("--model", metavar="PATH", help="where to save the best model (default: DIR/best_model.skdigits)")
@@ -601,7 +601,8 @@ def _classifier_params(args, **overrides):
     params = dict(epochs=args.epochs, batch_size=args.batch_size, augment=args.augment,
                   random_state=args.random_state)
     for name in ("filters", "dense_units", "optimizer", "learning_rate", "validation_split"):
-        if hasattr(args, name):
+        # None (no --learning-rate) leaves the classifier's default rate.
+        if getattr(args, name, None) is not None:
             params[name] = getattr(args, name)
     params.update(overrides)
     return params

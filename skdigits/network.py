@@ -168,6 +168,76 @@ def make_optimizer(optimizer, learning_rate=None):
     return opt
 
 
+@keras.saving.register_keras_serializable(package="skdigits")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy of integer labels against label-smoothed targets.
+
+    Keras' ``SparseCategoricalCrossentropy`` has no ``label_smoothing``; this
+    one-hot encodes the labels in the graph and uses Keras' categorical
+    cross-entropy, whose smoothing moves ``label_smoothing`` of each target's
+    mass evenly onto all classes.
+
+    Parameters
+    ----------
+    label_smoothing : float, default=0.1
+        Fraction of the target's mass spread over all classes, in [0, 1).
+    name : str, default="smoothed_sparse_crossentropy"
+        The loss' name in Keras.
+    **kwargs : dict
+        Passed on to :class:`keras.losses.Loss` (e.g. ``reduction``).
+    """
+
+    def __init__(self, label_smoothing=0.1, name="smoothed_sparse_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+
+    def call(self, y_true, y_pred):
+        """Return each sample's loss.
+
+        Parameters
+        ----------
+        y_true : tensor of shape (batch,) or (batch, 1)
+            Class indices.
+        y_pred : tensor of shape (batch, n_classes)
+            Predicted probabilities.
+
+        Returns
+        -------
+        tensor of shape (batch,)
+        """
+        ops = keras.ops
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        targets = ops.one_hot(labels, ops.shape(y_pred)[-1], dtype=y_pred.dtype)
+        return keras.losses.categorical_crossentropy(targets, y_pred, label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        """Return the constructor arguments for Keras serialisation.
+
+        Returns
+        -------
+        dict
+        """
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def make_loss(label_smoothing):
+    """Return the training loss for integer labels.
+
+    Parameters
+    ----------
+    label_smoothing : float
+        0 gives Keras' own ``"sparse_categorical_crossentropy"``; a rate in
+        (0, 1) gives :class:`SmoothedSparseCrossentropy`.
+
+    Returns
+    -------
+    str or keras.losses.Loss
+    """
+    if not label_smoothing:
+        return "sparse_categorical_crossentropy"
+    return SmoothedSparseCrossentropy(label_smoothing)
+
+
 def without_optimizer(model):
     """Return ``model`` without its optimizer: an uncompiled copy with the same weights.
 

@@ -3,7 +3,7 @@ import pytest
 
 from skdigits._backend import keras
 from skdigits.augmentation import RandomDigitAffine
-from skdigits.network import build_cnn, conv_blocks, make_optimizer
+from skdigits.network import SmoothedSparseCrossentropy, build_cnn, conv_blocks, make_loss, make_optimizer
 
 
 def _digit_like(n=8, side=28, seed=0):
@@ -131,3 +131,20 @@ def test_one_cycle_rate_follows_the_one_cycle_policy():
     assert one_cycle_rate(0.65, 1.0) == pytest.approx((1 + 1e-4) / 2)  # cosine midpoint of the annealing
     assert one_cycle_rate(1.0, 1.0) == pytest.approx(1e-4)
     assert one_cycle_rate(1.7, 2.0) == one_cycle_rate(1.0, 2.0)
+
+
+def test_smoothed_loss_is_cross_entropy_against_smoothed_targets():
+    proba = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]], dtype=np.float32)
+    labels = np.array([0, 1])
+    targets = np.full((2, 3), 0.2 / 3) + 0.8 * np.eye(3)[labels]  # label_smoothing 0.2 over 3 classes
+    expected = -(targets * np.log(proba)).sum(axis=1).mean()
+    loss = SmoothedSparseCrossentropy(0.2)
+    np.testing.assert_allclose(float(loss(labels, proba)), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(loss(labels[:, None], proba)), expected, rtol=1e-5)  # Keras' (batch, 1)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert isinstance(restored, SmoothedSparseCrossentropy) and restored.label_smoothing == 0.2
+
+
+def test_no_smoothing_is_keras_own_sparse_loss():
+    assert make_loss(0.0) == "sparse_categorical_crossentropy"
+    assert make_loss(0.1).label_smoothing == 0.1

@@ -348,17 +348,18 @@ def test_a_saved_default_network_is_at_most_1_2x_its_weights(tmp_path, save):
 
 @pytest.mark.parametrize("fmt", ["joblib", "safe"])
 def test_a_loaded_classifier_trains_on_with_a_fresh_optimizer(small_images, tmp_path, fmt):
-    """Files leave the optimizer state out; the loaded network gets a fresh optimizer and trains on."""
+    """Files leave the optimizer state out; the loaded network gets a fresh optimizer (and its loss) and trains on."""
     import skdigits
 
     X, y = small_images
-    clf = CNNDigitClassifier(**FAST, optimizer="adam", learning_rate=0.005).fit(X, y)
+    clf = CNNDigitClassifier(**FAST, optimizer="adam", learning_rate=0.005, label_smoothing=0.1).fit(X, y)
     save, load = (skdigits.save_joblib, skdigits.load_joblib) if fmt == "joblib" else (save_model, load_model)
     loaded = load(save(clf, tmp_path / "model"))
     assert int(clf.model_.optimizer.iterations) > 0  # saving did not touch the original
     assert type(loaded.model_.optimizer).__name__ == "Adam"
     assert float(loaded.model_.optimizer.learning_rate) == pytest.approx(0.005)
     assert int(loaded.model_.optimizer.iterations) == 0
+    assert loaded.label_smoothing == 0.1 and loaded.model_.loss.label_smoothing == 0.1
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     loaded.partial_fit(X, y)
     assert len(loaded.history_["loss"]) == FAST["epochs"] + 1
@@ -369,7 +370,7 @@ def test_deepcopy_keeps_the_optimizer_state_and_pickle_drops_it(small_images):
     import copy
 
     X, y = small_images
-    clf = CNNDigitClassifier(**FAST).fit(X, y)
+    clf = CNNDigitClassifier(**FAST, label_smoothing=0.1).fit(X, y)
     steps = int(clf.model_.optimizer.iterations)
     duplicate = copy.deepcopy(clf)
     assert duplicate.model_ is not clf.model_

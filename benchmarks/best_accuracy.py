@@ -1,8 +1,8 @@
-"""Best accuracy: an ensemble of default networks, trained on the training digits, scored on the test set.
+"""Best accuracy: an ensemble of networks, trained on the training digits, scored on the test set.
 
 Trains ``CNNEnsembleClassifier(CNNDigitClassifier(**FAST_RECIPE), n_estimators=k)``
-(each member the fast recipe with its own seed; ``--recipe tutorial`` for
-the package defaults) and reports the test accuracy
+(each member the fast recipe, the package defaults, with its own seed;
+``--recipe tutorial`` for ``TUTORIAL_RECIPE``) and reports the test accuracy
 of every member, of the ensemble, and the training and prediction times.
 The goal is >= 99.45 % on the 10k MNIST test digits from the 8k training
 digits. Nothing is chosen on the test set.

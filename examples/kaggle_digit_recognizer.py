@@ -3,7 +3,8 @@
 Shows the whole competition job with skdigits: read ``train.csv`` and
 ``test.csv`` with ``load_digit_recognizer``, fit the tutorial's CNN (with
 in-graph augmentation and a 10% validation split) as a scikit-learn
-pipeline, save the learning curves as a PNG, predict the test digits and
+pipeline (``skdigits.TUTORIAL_RECIPE``: the tutorial's settings, not the
+package's faster defaults), save the learning curves as a PNG, predict the test digits and
 write ``submission.csv`` with ``write_submission``.
 
     python examples/kaggle_digit_recognizer.py --train train.csv --test test.csv
@@ -31,6 +32,7 @@ import matplotlib
 matplotlib.use("Agg")  # no window: figures are only written to PNG files
 
 from skdigits import (  # noqa: E402
+    TUTORIAL_RECIPE,
     load_digit_recognizer,
     load_sample,
     make_digit_pipeline,
@@ -88,7 +90,8 @@ def main():
     # 2-4. Scale /255, reshape to 28x28x1 and train the tutorial's CNN with
     # rotation/zoom/shift augmentation; 10% of train.csv is held out for the
     # validation curves. Labels need no one-hot encoding.
-    network = dict(filters=(8,), kernel_sizes=3, dense_units=16, batch_size=64) if FAST else {}
+    tutorial = {name: value for name, value in TUTORIAL_RECIPE.items() if name != "epochs"}  # epochs: --epochs
+    network = dict(filters=(8,), kernel_sizes=3, dense_units=16, batch_size=64) if FAST else tutorial
     pipe = make_digit_pipeline(epochs=args.epochs, validation_split=0.1, random_state=0,
                                verbose=0 if FAST else 2, **network)
     start = time.perf_counter()

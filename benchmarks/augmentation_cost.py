@@ -1,6 +1,7 @@
 """Augmentation cost: epoch time with in-graph augmentation / without.
 
-Trains the default CNNDigitClassifier network on a Kaggle-size input
+Trains a recipe's CNNDigitClassifier network (``--recipe fast``, the package
+defaults, or ``--recipe tutorial``) on a Kaggle-size input
 (42,000 28x28 digits, tiled from the training file) twice in one process,
 once with ``augment=True`` and once with ``augment=False``, alternating
 single epochs between the two (``partial_fit``) so that slow phases of a
@@ -8,7 +9,7 @@ shared machine hit both alike. The first epoch of each (graph tracing) is
 dropped. The figures are the median epoch times, their ratio, and the median
 of the per-pair ratios. Goal: <= 1.25.
 
-    python benchmarks/augmentation_cost.py [--pairs 6 --n-images 42000]
+    python benchmarks/augmentation_cost.py [--recipe fast --pairs 6 --n-images 42000]
 """
 
 import numpy as np
@@ -20,9 +21,12 @@ def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n-images", type=int, default=42000)
     p.add_argument("--pairs", type=int, default=6, help="timed epoch pairs, after one warm-up pair")
+    p.add_argument("--recipe", choices=("fast", "tutorial"), default="fast")
     args = p.parse_args()
 
-    from skdigits import CNNDigitClassifier
+    from skdigits import FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier
+
+    recipe = FAST_RECIPE if args.recipe == "fast" else TUTORIAL_RECIPE
 
     X, y = load_npz(args.train)
     reps = int(np.ceil(args.n_images / len(X)))
@@ -30,7 +34,8 @@ def main():
     y = np.tile(y, reps)[: args.n_images]
 
     timers = {True: EpochTimer(), False: EpochTimer()}
-    models = {augment: CNNDigitClassifier(augment=augment, random_state=0, callbacks=[timers[augment]])
+    models = {augment: CNNDigitClassifier(**recipe, augment=augment, random_state=0,
+                                                  callbacks=[timers[augment]])
               for augment in (True, False)}
     epochs = {True: [], False: []}
     for pair in range(args.pairs + 1):
@@ -49,7 +54,8 @@ def main():
     print("|---|---|---|---|---|")
     print(f"| {args.n_images} | {with_aug:.2f} s | {without:.2f} s | {ratio:.3f} | {pair_ratio:.3f} |")
     path = write_results("augmentation_cost", {
-        "command": f"python benchmarks/augmentation_cost.py --n-images {args.n_images} --pairs {args.pairs}",
+        "command": f"python benchmarks/augmentation_cost.py --recipe {args.recipe} --n-images {args.n_images} "
+                   f"--pairs {args.pairs}",
         "n_images": args.n_images,
         "epoch_seconds_with_augmentation": epochs[True],
         "epoch_seconds_without": epochs[False],

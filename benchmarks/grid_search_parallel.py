@@ -1,7 +1,7 @@
 """Grid-search parallelism: GridSearchCV wall time with n_jobs=2 / n_jobs=1.
 
 Searches filters x optimizers (2 x 2 candidates, 3 folds, then the refit) over
-the digit pipeline on the first ``--n-images`` training digits, alternating
+the tutorial's digit pipeline (``TUTORIAL_RECIPE``, constant learning rate) on the first ``--n-images`` training digits, alternating
 n_jobs=1 and n_jobs=2 runs in one process. Each n_jobs=2 run starts fresh
 loky workers, so their start-up (importing TensorFlow) is counted, as a user
 would see it. skdigits gives each worker ``cores // n_jobs`` TensorFlow
@@ -26,7 +26,7 @@ def main():
     from joblib.externals.loky import get_reusable_executor
     from sklearn.model_selection import GridSearchCV
 
-    from skdigits import make_digit_pipeline
+    from skdigits import TUTORIAL_RECIPE, make_digit_pipeline
 
     X, y = load_npz(args.train)
     X, y = X[: args.n_images].reshape(args.n_images, -1), y[: args.n_images]
@@ -37,7 +37,7 @@ def main():
     for round_ in range(args.rounds):
         for n_jobs in (1, 2):
             get_reusable_executor().shutdown(wait=True)  # no warm workers from the previous run
-            search = GridSearchCV(make_digit_pipeline(epochs=args.epochs, random_state=0), grid, cv=3,
+            search = GridSearchCV(make_digit_pipeline(**{**TUTORIAL_RECIPE, "epochs": args.epochs}, random_state=0), grid, cv=3,
                                   n_jobs=n_jobs)
             start = time.perf_counter()
             search.fit(X, y)

@@ -22,12 +22,16 @@ import os
 import sys
 import time
 
+from skdigits.recipes import FAST_RECIPE, TUTORIAL_RECIPE
+
 __all__ = ["main", "build_parser"]
 
 PROG = "skdigits"
-#: Epochs when ``--epochs`` is not given: the classifier's own default (the
-#: tutorial's recipe uses 30).
-DEFAULT_EPOCHS = 15
+#: ``--recipe`` choices: the package defaults, or the Kaggle tutorial's settings.
+RECIPES = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE}
+#: Epochs when neither ``--epochs`` nor ``--recipe tutorial`` is given: the
+#: classifier's own default (the tutorial's recipe uses 30).
+DEFAULT_EPOCHS = FAST_RECIPE["epochs"]
 DEFAULT_OUTPUT_DIR = "skdigits-output"
 OPTIMIZERS = ("rmsprop", "adam", "adamw", "nadam", "adamax", "adagrad", "adadelta", "adafactor",
               "ftrl", "lion", "sgd")
@@ -232,9 +236,14 @@ def _common_parents():
 
     training = argparse.ArgumentParser(add_help=False)
     group = training.add_argument_group("training")
-    group.add_argument("--epochs", type=_positive_int, default=DEFAULT_EPOCHS, metavar="N",
-                       help="passes over the training data (default: %(default)s, as CNNDigitClassifier; "
-                            "the tutorial uses 30)")
+    group.add_argument("--recipe", choices=tuple(RECIPES), default="fast",
+                       help="training recipe: fast, CNNDigitClassifier's defaults (Conv 32-64, Adam on a "
+                            "one-cycle schedule, label smoothing 0.1, 15 epochs), or tutorial, the Kaggle "
+                            "tutorial's (Conv 32-64-64, RMSprop, 30 epochs); the options below override "
+                            "it (default: %(default)s)")
+    group.add_argument("--epochs", type=_positive_int, default=None, metavar="N",
+                       help=f"passes over the training data (default: the recipe's, {DEFAULT_EPOCHS} for fast "
+                            "and 30 for tutorial)")
     group.add_argument("--batch-size", type=_positive_int, default=128, metavar="N",
                        help="images per gradient step (default: %(default)s)")
     group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
@@ -246,15 +255,17 @@ def _common_parents():
 
     network = argparse.ArgumentParser(add_help=False)
     group = network.add_argument_group("network")
-    group.add_argument("--filters", type=_filters, default=(32, 64), metavar="N,N,...",
-                       help="filters of each convolution (default: 32,64, as CNNDigitClassifier; "
-                            "the tutorial's are 32,64,64)")
+    group.add_argument("--filters", type=_filters, default=None, metavar="N,N,...",
+                       help="filters of each convolution (default: the recipe's, 32,64 for fast and "
+                            "32,64,64 for tutorial)")
     group.add_argument("--dense-units", type=_positive_int, default=256, metavar="N",
                        help="width of the hidden dense layer (default: %(default)s)")
-    group.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", metavar="NAME",
-                       help="Keras optimizer: " + ", ".join(OPTIMIZERS) + " (default: %(default)s)")
+    group.add_argument("--optimizer", choices=OPTIMIZERS, default=None, metavar="NAME",
+                       help="Keras optimizer: " + ", ".join(OPTIMIZERS) + " (default: the recipe's, adam "
+                            "for fast and rmsprop for tutorial)")
     group.add_argument("--learning-rate", type=_positive_float, default=None, metavar="RATE",
-                       help="peak learning rate of the one-cycle schedule (default: CNNDigitClassifier's, 0.003)")
+                       help="learning rate, the peak of the fast recipe's one-cycle schedule (default: the "
+                            "recipe's, 0.003 for fast and the optimizer's own for tutorial)")
 
     parallel = argparse.ArgumentParser(add_help=False)
     group = parallel.add_argument_group("cross-validation")
@@ -385,7 +396,8 @@ def build_parser():
     grid.add_argument("--dense-units", type=_positive_int, default=256, metavar="N",
                       help="width of the hidden dense layer (default: %(default)s)")
     grid.add_argument("--learning-rate", type=_positive_float, default=None, metavar="RATE",
-                      help="peak learning rate of the one-cycle schedule (default: CNNDigitClassifier's, 0.003)")
+                      help="learning rate, the peak of the fast recipe's one-cycle schedule (default: the "
+                           "recipe's, 0.003 for fast and each optimizer's own for tutorial)")
     data = search.add_argument_group("data")
     data.add_argument("--train", metavar="CSV", help="labelled digits, Kaggle's train.csv (default: the sample)")
     data.add_argument("--model", metavar="PATH", help="where to save the best model (default: DIR/best_model.skdigits)")
@@ -583,6 +595,18 @@ def _load_unlabelled(path):
     return loaded[0] if isinstance(loaded, tuple) else loaded
 
 
+def _fill_in_recipe_epochs(args):
+    """Set ``args.epochs`` to the ``--recipe``'s epochs when ``--epochs`` was not given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line; commands that do not train are left alone.
+    """
+    if getattr(args, "recipe", None) is not None and args.epochs is None:
+        args.epochs = RECIPES[args.recipe]["epochs"]
+
+
 def _classifier_params(args, **overrides):
     """The CNNDigitClassifier parameters that the command line sets.
 
@@ -598,10 +622,11 @@ def _classifier_params(args, **overrides):
     dict
         Keyword arguments for :func:`skdigits.make_digit_pipeline`.
     """
-    params = dict(epochs=args.epochs, batch_size=args.batch_size, augment=args.augment,
+    params = dict(RECIPES[args.recipe])
+    params.update(epochs=args.epochs, batch_size=args.batch_size, augment=args.augment,
                   random_state=args.random_state)
     for name in ("filters", "dense_units", "optimizer", "learning_rate", "validation_split"):
-        # None (no --learning-rate) leaves the classifier's default rate.
+        # None: the option was not given, so the recipe's value stands.
         if getattr(args, name, None) is not None:
             params[name] = getattr(args, name)
     params.update(overrides)
@@ -1179,6 +1204,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command is None:
         parser.error("choose a command: run, train, predict, evaluate, cv or search")
+    _fill_in_recipe_epochs(args)
     session = _Session(args)
     debug = os.environ.get("SKDIGITS_DEBUG", "").strip().lower() not in ("", "0", "false")
     try:

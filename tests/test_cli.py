@@ -147,8 +147,35 @@ def test_run_with_no_data_options_uses_the_sample_and_prints_only_json(tmp_path,
 def test_run_defaults():
     args = cli.build_parser().parse_args(["run"])
     assert (args.train, args.test, args.holdout, args.augment) == (None, None, 0.2, True)
-    assert args.epochs == cli.DEFAULT_EPOCHS < 30
+    assert (args.recipe, args.epochs) == ("fast", None)  # None: the recipe's, filled in by main
+    cli._fill_in_recipe_epochs(args)
+    assert args.epochs == cli.DEFAULT_EPOCHS == 15
     assert args.output_dir == cli.DEFAULT_OUTPUT_DIR
+
+
+@pytest.mark.parametrize("options, expected", [
+    ([], dict(filters=(8,), optimizer="adam", learning_rate=0.003, lr_schedule="one-cycle", label_smoothing=0.1)),
+    (["--recipe", "tutorial"],
+     dict(filters=(8,), optimizer="rmsprop", learning_rate=None, lr_schedule="constant", label_smoothing=0.0)),
+    (["--recipe", "tutorial", "--optimizer", "adam", "--learning-rate", "0.002"],
+     dict(optimizer="adam", learning_rate=0.002, lr_schedule="constant", label_smoothing=0.0)),
+])
+def test_recipe_sets_what_the_options_do_not(data, tmp_path, options, expected):
+    out = tmp_path / "out"
+    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY, *options]) == 0
+    params = load_model(out / "model.skdigits")[-1].get_params()
+    assert {name: params[name] for name in expected} == expected
+
+
+@pytest.mark.parametrize("options, epochs", [([], 15), (["--recipe", "tutorial"], 30),
+                                             (["--recipe", "tutorial", "--epochs", "3"], 3)])
+def test_epochs_default_to_the_recipes(options, epochs):
+    args = cli.build_parser().parse_args(["train", *options])
+    cli._fill_in_recipe_epochs(args)
+    assert args.epochs == epochs
+    params = cli._classifier_params(args)
+    assert params["epochs"] == epochs
+    assert params["filters"] == ((32, 64, 64) if "tutorial" in options else (32, 64))
 
 
 def test_train_predict_evaluate(data, model_file, tmp_path, capsys):

@@ -92,6 +92,16 @@ def write_results(name, results, path=None):
     return path
 
 
+def accuracy_and_log_loss(proba, classes):
+    """Return (accuracy, log-loss) of probabilities ``proba`` against class indices ``classes``.
+
+    Log-loss moves with every digit's confidence, so it separates recipes that accuracy ties.
+    """
+    rows = np.arange(len(classes))
+    return (float(np.mean(proba.argmax(axis=1) == classes)),
+            float(-np.mean(np.log(np.clip(proba[rows, classes], 1e-7, 1)))))
+
+
 class AccuracyCurve:
     """A Keras callback: cumulative training seconds, accuracy and log-loss on ``(X, y)`` after each epoch.
 
@@ -112,9 +122,9 @@ class AccuracyCurve:
                 self._trained += time.perf_counter() - self._start
                 proba = self.model.predict(X, batch_size=1024, verbose=0)
                 self.seconds.append(self._trained)
-                self.accuracy.append(float(np.mean(proba.argmax(axis=1) == y)))
-                # Log-loss moves with every digit's confidence, so it separates recipes that accuracy ties.
-                self.log_loss.append(float(-np.mean(np.log(np.clip(proba[np.arange(len(y)), y], 1e-7, 1)))))
+                accuracy, log_loss = accuracy_and_log_loss(proba, y)
+                self.accuracy.append(accuracy)
+                self.log_loss.append(log_loss)
                 if label:
                     print(f"epoch {epoch + 1:2d}: {self._trained:7.1f} s trained, {label} {self.accuracy[-1]:.4f}",
                           flush=True)

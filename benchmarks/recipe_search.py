@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from _common import AccuracyCurve, load_scaled, parser, write_results
+from _common import AccuracyCurve, accuracy_and_log_loss, load_scaled, parser, write_results
 
 # The candidates compared on 2026-11-29 (benchmarks/README.md has the figures).
 # The reference is the tutorial's recipe; CHOSEN, the best held-out accuracy at
@@ -74,10 +74,7 @@ def run(name, params, seed, X, y, X_val, y_val):
     clf = CNNDigitClassifier(**params, random_state=seed, callbacks=[curve]).fit(X, y)
     # The curve scores the weights being trained; an optimizer with use_ema swaps in its averages
     # only when fit ends, so score the final network again.
-    proba = clf.predict_proba(X_val)
-    final = float(np.mean(clf.classes_[proba.argmax(axis=1)] == y_val))
-    final_loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(y_val)), np.searchsorted(clf.classes_, y_val)],
-                                               1e-7, 1))))
+    final, final_loss = accuracy_and_log_loss(clf.predict_proba(X_val), np.searchsorted(clf.classes_, y_val))
     print(f"{name:28s} seed {seed}: {curve.seconds[-1]:6.1f} s, held-out accuracy {final:.4f}, "
           f"log-loss {final_loss:.4f} (curve {' '.join(f'{a:.4f}' for a in curve.accuracy)})", flush=True)
     return {"seconds": curve.seconds, "accuracy": curve.accuracy, "log_loss": curve.log_loss,

@@ -12,7 +12,8 @@ import pandas as pd
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_validate
 
-__all__ = ["cross_validation_report", "grid_search_report", "format_report"]
+__all__ = ["cross_validation_report", "grid_search_report", "classification_summary", "format_run_report",
+           "format_report"]
 
 # cross_validate outputs that are not one number per fold; a table cannot hold them.
 _NON_SCALAR_OPTIONS = ("return_estimator", "return_indices")
@@ -222,6 +223,91 @@ def _param_column(values):
     for i, (value, missing) in enumerate(zip(data, mask)):
         column[i] = pd.NA if missing else value
     return pd.Series(column, dtype=object)
+
+
+# ---- predictions -----------------------------------------------------------
+def classification_summary(y_true, y_pred):
+    """Accuracy and the per-class precision, recall and F1 of predictions.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        True and predicted labels.
+
+    Returns
+    -------
+    accuracy : float
+        Fraction of the predictions that are right.
+    table : pandas.DataFrame
+        scikit-learn's classification report, one row per class then the
+        averages (index ``"class"``); columns precision, recall, f1-score
+        and support.
+    text : str
+        The same report as :func:`sklearn.metrics.classification_report`
+        prints it, with 4 decimals.
+
+    See Also
+    --------
+    format_report : Render the table as text or Markdown.
+
+    Examples
+    --------
+    >>> from skdigits import classification_summary
+    >>> accuracy, table, _ = classification_summary([0, 1, 1, 2], [0, 1, 2, 2])
+    >>> accuracy
+    0.75
+    >>> table.loc["1", "recall"]
+    0.5
+    """
+    from sklearn.metrics import accuracy_score, classification_report
+
+    text = classification_report(y_true, y_pred, digits=4, zero_division=0)
+    table = pd.DataFrame(classification_report(y_true, y_pred, output_dict=True, zero_division=0)).T
+    table = table.drop(index="accuracy", errors="ignore")
+    table["support"] = table["support"].astype(int)
+    table.index.name = "class"
+    return float(accuracy_score(y_true, y_pred)), table, text
+
+
+def format_run_report(result, table=None):
+    """Render the result of ``skdigits run`` (its ``report.json``) as a Markdown document.
+
+    Parameters
+    ----------
+    result : dict
+        The run's result, with the keys ``data`` (``train``, ``test``),
+        ``n_train``, ``n_predicted``, ``settings``, ``timings`` (seconds by
+        step, each key ending in ``_seconds``) and ``files``, plus
+        ``accuracy`` and ``n_holdout`` when a part was held out.
+    table : pandas.DataFrame or None, default=None
+        The per-class report of the held-out part, from
+        :func:`classification_summary`.
+
+    Returns
+    -------
+    str
+        The Markdown document, ending in a newline.
+
+    See Also
+    --------
+    classification_summary : The per-class table.
+    """
+    import os
+
+    lines = ["# skdigits run", "",
+             f"- Training data: {result['data']['train']}; {result['n_train']:,} digits used for training",
+             f"- Predicted: {result['data']['test']} ({result['n_predicted']:,} digits), see submission.csv"]
+    if table is not None:
+        lines += [f"- Held-out accuracy: **{result['accuracy']:.4f}** on {result['n_holdout']:,} digits",
+                  "", "## Per-class results (held-out part)", "", format_report(table, "markdown")]
+    settings = pd.DataFrame({"value": list(result["settings"].values())},
+                            index=pd.Index(list(result["settings"]), name="setting"), dtype=object)
+    timings = pd.DataFrame({"time": list(result["timings"].values())},
+                           index=pd.Index([k.removesuffix("_seconds") for k in result["timings"]], name="step"))
+    lines += ["", "## Settings", "", format_report(settings, "markdown"),
+              "", "## Timings", "", format_report(timings, "markdown"), "", "## Files", ""]
+    lines += [f"- `{os.path.basename(f)}`" for f in result["files"]]
+    return "\n".join(lines) + "\n"
 
 
 # ---- text and Markdown rendering ------------------------------------------

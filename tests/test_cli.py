@@ -16,7 +16,8 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from conftest import interruptible
-from skdigits import cli
+from skdigits import FAST_RECIPE, cli
+from skdigits.cli import options
 from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
 from skdigits.persistence import load_joblib, load_model, save_joblib
 
@@ -148,34 +149,34 @@ def test_run_defaults():
     args = cli.build_parser().parse_args(["run"])
     assert (args.train, args.test, args.holdout, args.augment) == (None, None, 0.2, True)
     assert (args.recipe, args.epochs) == ("fast", None)  # None: the recipe's, filled in by main
-    cli._fill_in_recipe_epochs(args)
-    assert args.epochs == cli.DEFAULT_EPOCHS == 15
-    assert args.output_dir == cli.DEFAULT_OUTPUT_DIR
+    options.fill_in_recipe_epochs(args)
+    assert args.epochs == FAST_RECIPE["epochs"] == 15
+    assert args.output_dir == options.DEFAULT_OUTPUT_DIR == "skdigits-output"
 
 
-@pytest.mark.parametrize("options, expected", [
+@pytest.mark.parametrize("argv, expected", [
     ([], dict(filters=(8,), optimizer="adam", learning_rate=0.003, lr_schedule="one-cycle", label_smoothing=0.1)),
     (["--recipe", "tutorial"],
      dict(filters=(8,), optimizer="rmsprop", learning_rate=None, lr_schedule="constant", label_smoothing=0.0)),
     (["--recipe", "tutorial", "--optimizer", "adam", "--learning-rate", "0.002"],
      dict(optimizer="adam", learning_rate=0.002, lr_schedule="constant", label_smoothing=0.0)),
 ])
-def test_recipe_sets_what_the_options_do_not(data, tmp_path, options, expected):
+def test_recipe_sets_what_the_options_do_not(data, tmp_path, argv, expected):
     out = tmp_path / "out"
-    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY, *options]) == 0
+    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY, *argv]) == 0
     params = load_model(out / "model.skdigits")[-1].get_params()
     assert {name: params[name] for name in expected} == expected
 
 
-@pytest.mark.parametrize("options, epochs", [([], 15), (["--recipe", "tutorial"], 30),
+@pytest.mark.parametrize("argv, epochs", [([], 15), (["--recipe", "tutorial"], 30),
                                              (["--recipe", "tutorial", "--epochs", "3"], 3)])
-def test_epochs_default_to_the_recipes(options, epochs):
-    args = cli.build_parser().parse_args(["train", *options])
-    cli._fill_in_recipe_epochs(args)
+def test_epochs_default_to_the_recipes(argv, epochs):
+    args = cli.build_parser().parse_args(["train", *argv])
+    options.fill_in_recipe_epochs(args)
     assert args.epochs == epochs
-    params = cli._classifier_params(args)
+    params = options.classifier_params(args)
     assert params["epochs"] == epochs
-    assert params["filters"] == ((32, 64, 64) if "tutorial" in options else (32, 64))
+    assert params["filters"] == ((32, 64, 64) if "tutorial" in argv else (32, 64))
 
 
 def test_train_predict_evaluate(data, model_file, tmp_path, capsys):

@@ -1,0 +1,299 @@
+"""Every command-line option, defined once, and how the options become classifier parameters.
+
+The training defaults are not copied here: an option that is not given
+stays None, and the ``--recipe``'s value (or the classifier's own default)
+stands. Help texts quote the recipes' values from :mod:`skdigits.recipes`.
+"""
+
+import argparse
+import math
+import os
+
+from skdigits.recipes import FAST_RECIPE, TUTORIAL_RECIPE
+
+__all__ = [
+    "RECIPES", "DEFAULT_OUTPUT_DIR", "available_cores", "check_optimizers", "classifier_params", "fill_in_recipe_epochs",
+    "add_output_options", "add_training_options", "add_network_options", "add_parallel_options",
+    "add_train_csv", "add_model_path", "add_validation_split",
+]
+
+#: ``--recipe`` choices: the package defaults, or the Kaggle tutorial's settings.
+RECIPES = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE}
+DEFAULT_OUTPUT_DIR = "skdigits-output"
+#: The options that override a recipe's parameter of the same name when given.
+_OVERRIDES = ("filters", "dense_units", "optimizer", "learning_rate", "batch_size", "validation_split")
+
+
+def _recipes_say(name, show=str):
+    """Help text for an option whose default is the recipe's, e.g. ``"15 for fast, 30 for tutorial"``."""
+    return ", ".join(f"{show(recipe[name])} for {key}" for key, recipe in RECIPES.items())
+
+
+# ---------------------------------------------------------------- argument types
+def _number(parse, kind, check, requirement):
+    """Build an argparse type: ``parse`` the text, then require ``check(value)``."""
+
+    def convert(text):
+        try:
+            value = parse(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not check(value):
+            raise argparse.ArgumentTypeError(f"{text} is not valid; it must be {requirement}")
+        return value
+
+    convert.__name__ = kind  # argparse names the type in its messages
+    return convert
+
+
+positive_int = _number(int, "a whole number", lambda v: v >= 1, "at least 1")
+seed = _number(int, "a whole number", lambda v: 0 <= v < 2**32, "in 0..4294967295")
+n_jobs = _number(int, "a whole number", lambda v: v >= 1 or v == -1, "1 or more, or -1 for all cores")
+fraction = _number(float, "a number", lambda v: 0 <= v < 1, "in [0, 1)")
+positive_float = _number(float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
+
+
+def filters(text):
+    """Parse a comma-separated list of convolution widths, e.g. ``32,64,64``.
+
+    Parameters
+    ----------
+    text : str
+        The option's value.
+
+    Returns
+    -------
+    tuple of int
+        The filters of each convolution.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        If ``text`` is not a comma-separated list of positive ints.
+    """
+    parts = [part.strip() for part in text.split(",")]
+    if not all(part.isdigit() and len(part) <= 6 and int(part) > 0 for part in parts):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not valid; give positive ints separated by commas, e.g. 32,64,64"
+        )
+    return tuple(int(part) for part in parts)
+
+
+def _show_filters(value):
+    return ",".join(map(str, value))
+
+
+# ---------------------------------------------------------------- option groups
+def add_output_options(parser):
+    """Add ``--output-dir``, ``--quiet`` and ``--json``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser.
+    """
+    group = parser.add_argument_group("output")
+    group.add_argument("--output-dir", default=DEFAULT_OUTPUT_DIR, metavar="DIR",
+                       help="folder for the files written (created if needed; default: %(default)s)")
+    group.add_argument("-q", "--quiet", action="store_true",
+                       help="no progress messages or progress bar on stderr")
+    group.add_argument("--json", action="store_true",
+                       help="print the results as one JSON document on stdout, and nothing else")
+
+
+def add_training_options(parser, *, batch_size=True):
+    """Add ``--recipe``, ``--epochs``, ``--batch-size``, ``--augment`` and ``--random-state``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser.
+    batch_size : bool, default=True
+        Whether to add ``--batch-size``.
+    """
+    group = parser.add_argument_group("training")
+    group.add_argument("--recipe", choices=tuple(RECIPES), default="fast",
+                       help="training recipe: fast, CNNDigitClassifier's defaults (Conv 32-64, Adam on a "
+                            "one-cycle schedule, label smoothing 0.1), or tutorial, the Kaggle "
+                            "tutorial's (Conv 32-64-64, RMSprop); the options below override "
+                            "it (default: %(default)s)")
+    group.add_argument("--epochs", type=positive_int, default=None, metavar="N",
+                       help=f"passes over the training data (default: the recipe's, {_recipes_say('epochs')})")
+    if batch_size:
+        group.add_argument("--batch-size", type=positive_int, default=None, metavar="N",
+                           help=f"images per gradient step (default: the recipe's, {_recipes_say('batch_size')})")
+    group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
+                       help="randomly rotate, zoom and shift the training images (default: on)")
+    group.add_argument("--random-state", type=seed, default=0, metavar="SEED",
+                       help="seed for the network, the augmentation and every data split "
+                            "(default: %(default)s)")
+
+
+def add_network_options(parser, *, search=False):
+    """Add the network's options: one value each, or with ``search`` lists of candidates.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser.
+    search : bool, default=False
+        For ``skdigits search``: ``--filters`` and ``--optimizers`` take
+        several values, the candidates of the grid.
+    """
+    group = parser.add_argument_group("grid" if search else "network")
+    if search:
+        group.add_argument("--filters", type=filters, nargs="+", default=[(32, 64, 64), (16, 32, 32)],
+                           metavar="N,N,...", help="filter lists to try (default: 32,64,64 16,32,32)")
+        group.add_argument("--optimizers", nargs="+", default=["rmsprop", "adam"], metavar="NAME",
+                           help="Keras optimizer names to try (default: rmsprop adam)")
+    else:
+        group.add_argument("--filters", type=filters, default=None, metavar="N,N,...",
+                           help="filters of each convolution (default: the recipe's, "
+                                f"{_recipes_say('filters', _show_filters)})")
+        group.add_argument("--optimizer", default=None, metavar="NAME",
+                           help="a Keras optimizer name such as adam, rmsprop, nadam or sgd (default: the "
+                                f"recipe's, {_recipes_say('optimizer')})")
+    group.add_argument("--dense-units", type=positive_int, default=None, metavar="N",
+                       help="width of the hidden dense layer (default: the classifier's)")
+    group.add_argument("--learning-rate", type=positive_float, default=None, metavar="RATE",
+                       help="learning rate, the peak of a one-cycle schedule (default: the recipe's, "
+                            f"{_recipes_say('learning_rate', lambda v: v or 'the optimizer's own')})")
+
+
+def add_parallel_options(parser):
+    """Add ``--folds`` and ``--n-jobs``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        A command's parser.
+    """
+    group = parser.add_argument_group("cross-validation")
+    group.add_argument("--folds", type=_number(int, "a whole number", lambda v: 2 <= v <= 100, "in 2..100"),
+                       default=3, metavar="K", help="stratified folds, shuffled with --random-state "
+                                                    "(default: %(default)s)")
+    group.add_argument("--n-jobs", type=n_jobs, default=None, metavar="N",
+                       help="fits to run in parallel, at most the number of cores; -1 for all cores "
+                            "(default: 1). TensorFlow already uses every core, so this seldom helps")
+
+
+def add_train_csv(group):
+    """Add ``--train``, the labelled training CSV.
+
+    Parameters
+    ----------
+    group : argparse._ArgumentGroup
+        The command's data group.
+    """
+    group.add_argument("--train", metavar="CSV", help="labelled digits, Kaggle's train.csv (default: the sample)")
+
+
+def add_model_path(group, *, saving, default_name="model.skdigits"):
+    """Add ``--model``: where a model is saved, or the model to load.
+
+    Parameters
+    ----------
+    group : argparse._ArgumentGroup
+        The command's data group.
+    saving : bool
+        Whether the command writes the model (else it reads it).
+    default_name : str, default="model.skdigits"
+        The file inside ``--output-dir`` when ``--model`` is not given.
+    """
+    what = "where to save the model" if saving else "the saved model"
+    group.add_argument("--model", metavar="PATH", help=f"{what} (default: DIR/{default_name})")
+
+
+def add_validation_split(group, default):
+    """Add ``--validation-split``.
+
+    Parameters
+    ----------
+    group : argparse._ArgumentGroup
+        The command's data group.
+    default : float
+        The command's default.
+    """
+    group.add_argument("--validation-split", type=fraction, default=default, metavar="FRACTION",
+                       help="part of the training data scored after each epoch, for the validation curves "
+                            "(default: %(default)s)")
+
+
+# ---------------------------------------------------------------- options -> parameters
+def fill_in_recipe_epochs(args):
+    """Set ``args.epochs`` to the ``--recipe``'s epochs when ``--epochs`` was not given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line; commands that do not train are left alone.
+    """
+    if getattr(args, "recipe", None) is not None and args.epochs is None:
+        args.epochs = RECIPES[args.recipe]["epochs"]
+
+
+def classifier_params(args, **overrides):
+    """The CNNDigitClassifier parameters that the command line sets.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+    **overrides
+        Parameters to set or replace.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :func:`skdigits.make_digit_pipeline`.
+    """
+    params = dict(RECIPES[args.recipe])
+    params.update(epochs=args.epochs, augment=args.augment, random_state=args.random_state)
+    for name in _OVERRIDES:
+        # None: the option was not given, so the recipe's value stands.
+        if getattr(args, name, None) is not None:
+            params[name] = getattr(args, name)
+    params.update(overrides)
+    check_optimizers([params["optimizer"]], "--optimizer")
+    return params
+
+
+def check_optimizers(names, option):
+    """Refuse optimizer names that Keras does not know, before any training starts.
+
+    Parameters
+    ----------
+    names : list of str
+        The names given.
+    option : str
+        The option that gave them, for the message.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If a name is not a Keras optimizer.
+    """
+    from skdigits.exceptions import InvalidParameterError
+    from skdigits.network import make_optimizer  # imports TensorFlow: only commands that train get here
+
+    for name in names:
+        try:
+            make_optimizer(name)
+        except ValueError:
+            raise InvalidParameterError(
+                f"{option} {name!r} is not a Keras optimizer; use a name such as adam, rmsprop, nadam or sgd."
+            ) from None
+
+
+def available_cores():
+    """The number of cores this process may run on.
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

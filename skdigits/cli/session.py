@@ -1,0 +1,264 @@
+"""What one running command shares: progress on stderr, results on stdout, and the files it wrote."""
+
+import contextlib
+import json
+import math
+import os
+import sys
+import time
+
+__all__ = ["Session", "jsonable", "plural"]
+
+
+def plural(n, word):
+    """Format a count with its noun, e.g. ``"1 epoch"``, ``"15 epochs"``.
+
+    Parameters
+    ----------
+    n : int
+        The count.
+    word : str
+        The singular noun.
+
+    Returns
+    -------
+    str
+        The count and the noun, plural unless ``n == 1``.
+    """
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def jsonable(value):
+    """Convert numpy/pandas values and tuples to plain JSON types (NaN becomes null).
+
+    Parameters
+    ----------
+    value : object
+        A result value.
+
+    Returns
+    -------
+    object
+        Something :func:`json.dumps` accepts in strict mode.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy arrays and scalars
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    return str(value)  # pd.NA, optimizer objects, ...
+
+
+class Session:
+    """What one command shares: its options, its progress output and the files it wrote.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line.
+
+    Attributes
+    ----------
+    written : list of str
+        Files written so far, in order (for the message after Ctrl-C).
+    """
+
+    def __init__(self, args):
+        self.args = args
+        self.written = []
+
+    def info(self, message):
+        """Print a progress message to stderr, unless ``--quiet``.
+
+        Parameters
+        ----------
+        message : str
+            The message.
+        """
+        if not self.args.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    @property
+    def keras_verbose(self):
+        """int : Keras' ``verbose``: 0 with ``--quiet``, else a bar (1) on a terminal, one line per epoch (2) in a log."""
+        if self.args.quiet:
+            return 0
+        return 1 if sys.stderr.isatty() else 2
+
+    def path(self, explicit, name):
+        """Return where to write an output file, after checking that it can be written.
+
+        Checking before any training means a typo or a read-only folder costs
+        seconds, not a training run. The output folder is created when it is
+        used.
+
+        Parameters
+        ----------
+        explicit : str or None
+            A path given on the command line, or None.
+        name : str
+            The file name inside ``--output-dir`` when ``explicit`` is None.
+
+        Returns
+        -------
+        str
+            The path to write.
+
+        Raises
+        ------
+        skdigits.exceptions.OutputPathError
+            If the path is a folder, its folder is missing or not writable, or
+            it names a special file that skdigits will not write.
+        """
+        from skdigits._atomic import check_writable
+
+        if explicit is None:
+            folder = self.args.output_dir
+            if not os.path.isdir(folder):
+                check_writable(folder, folder=True)
+                os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, name)
+        else:
+            path = explicit
+        check_writable(path)
+        return path
+
+    def save(self, path, write, *what):
+        """Write one output file with ``write(*what, path)`` and remember it.
+
+        Parameters
+        ----------
+        path : str
+            Where to write.
+        write : callable
+            An atomic writer such as :func:`skdigits.datasets.write_submission`.
+        *what
+            Passed to ``write`` before ``path`` (e.g. the predictions).
+
+        Returns
+        -------
+        str
+            ``path``.
+        """
+        write(*what, path)
+        self.written.append(path)
+        return path
+
+    def save_figure(self, fig, path):
+        """Save a matplotlib Figure as PNG, atomically, and remember it.
+
+        Parameters
+        ----------
+        fig : matplotlib.figure.Figure
+            A figure from :mod:`skdigits.plotting` (no pyplot involved).
+        path : str
+            Where to write, ending in ``.png``.
+
+        Returns
+        -------
+        str
+            ``path``.
+        """
+        from skdigits._atomic import atomic_save
+
+        return self.save(path, lambda p: atomic_save(p, lambda temp: fig.savefig(temp, dpi=110)))
+
+    def save_text(self, text, path):
+        """Write a UTF-8 text file atomically and remember it.
+
+        Parameters
+        ----------
+        text : str
+            The content.
+        path : str
+            Where to write.
+
+        Returns
+        -------
+        str
+            ``path``.
+        """
+        from skdigits._atomic import atomic_write
+
+        def write(p):
+            with atomic_write(p, encoding="utf-8", newline="\n") as f:
+                f.write(text)
+
+        return self.save(path, write)
+
+    def fit(self, model, X, y):
+        """Fit ``model`` with Keras' progress on stderr; return the seconds taken.
+
+        Parameters
+        ----------
+        model : estimator object
+            The pipeline (or search) to fit.
+        X, y : array-like
+            Training data.
+
+        Returns
+        -------
+        float
+            Wall-clock seconds of the fit.
+        """
+        # Ctrl-C and SIGTERM need no handling here: CNNDigitClassifier.fit stops
+        # at the end of a batch and raises, and main() reports it.
+        start = time.perf_counter()
+        with contextlib.redirect_stdout(sys.stderr):
+            model.fit(X, y)
+        return time.perf_counter() - start
+
+    def emit(self, result, text):
+        """Print the command's result: ``text`` on stdout, or ``result`` as JSON with ``--json``.
+
+        Parameters
+        ----------
+        result : dict
+            The machine-readable result.
+        text : str
+            The human-readable result.
+        """
+        if self.args.json:
+            print(json.dumps(jsonable(result), indent=2, allow_nan=False))
+        else:
+            print(text)
+
+    @staticmethod
+    def settings(model):
+        """The classifier settings of a pipeline, for reports.
+
+        Parameters
+        ----------
+        model : sklearn.pipeline.Pipeline
+            A pipeline from :func:`skdigits.make_digit_pipeline`.
+
+        Returns
+        -------
+        dict
+            The CNN's parameters, except callbacks, verbosity and image shape.
+        """
+        params = model[-1].get_params()
+        return {k: v for k, v in params.items() if k not in ("callbacks", "verbose", "image_shape")}
+
+    def n_jobs(self):
+        """``--n-jobs``, capped at the number of cores (with a note on stderr when capped).
+
+        Returns
+        -------
+        int or None
+            The number of parallel fits for joblib; None means one.
+        """
+        from skdigits.cli.options import available_cores
+
+        wanted, cores = self.args.n_jobs, available_cores()
+        if wanted == -1:
+            return cores
+        if wanted is not None and wanted > cores:
+            self.info(f"--n-jobs {wanted} is more than the {plural(cores, 'core')} here; using {cores}.")
+            return cores
+        return wanted

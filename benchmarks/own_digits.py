@@ -1,0 +1,161 @@
+"""Users' own digits: does MNIST normalisation make photo-like image files read as well as MNIST arrays?
+
+Two measurements, one model trained once on the 8,000 shared MNIST
+training digits (``CNNDigitClassifier(random_state=0)``, the defaults):
+
+1. **MNIST test digits rendered as image files** (``--n`` of them, the
+   first of the official test set): each digit is scaled up 4-9x, placed
+   off-centre in a larger frame and rendered in one of three styles, in
+   turn:
+
+   - ``photo``: dark blue-black ink on cream paper, light falling off
+     across the sheet, blur, sensor noise, saved as RGB JPEG (quality 80);
+   - ``canvas``: black strokes on a transparent background, RGBA PNG (as a
+     browser canvas exports them);
+   - ``chalk``: textured white chalk on a dark green smudged board, PNG.
+
+   The files go through :func:`skdigits.load_digit_images` (read with
+   Pillow, normalised), and the model's accuracy on them is compared with
+   its accuracy on the same digits as 28x28 arrays. Goal: within 1.5 points.
+
+2. **scikit-learn's load_digits**: 1,797 digits of 43 writers, 8x8 with
+   16 grey levels. Scaled up 8x (bilinear) to 64x64, they are predicted
+   (a) resized straight to 28x28 (not normalised) and (b) through
+   :class:`skdigits.normalize.DigitNormalizer`.
+
+    python benchmarks/own_digits.py [--n 3000] [--keep-files DIR]
+"""
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from _common import load_npz, parser, write_results
+
+STYLES = ("photo", "canvas", "chalk")
+
+
+def _placed(digit, rng):
+    """The digit's ink in [0, 1], scaled up 4-9x and placed off-centre in a frame 1.4-2.2x its size."""
+    factor = rng.uniform(4, 9)
+    side = int(round(28 * factor))
+    ink = Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC)
+    ink = np.clip(np.asarray(ink, dtype=np.float32) / 255, 0, 1)
+    fh, fw = (int(side * rng.uniform(1.4, 2.2)) for _ in range(2))
+    frame = np.zeros((fh, fw), np.float32)
+    top, left = rng.integers(0, fh - side + 1), rng.integers(0, fw - side + 1)
+    frame[top:top + side, left:left + side] = ink
+    return frame
+
+
+def render(digit, style, rng):
+    """Render a 28x28 uint8 MNIST digit as a PIL image in ``style``."""
+    ink = _placed(digit, rng)
+    h, w = ink.shape
+    if style == "canvas":
+        rgba = np.zeros((h, w, 4), np.uint8)
+        rgba[..., 3] = np.round(ink * 255)
+        return Image.fromarray(rgba, "RGBA")
+    gy, gx = np.mgrid[0:h, 0:w] / max(h, w)
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 1.0 - rng.uniform(0.15, 0.4) * (np.cos(angle) * gy + np.sin(angle) * gx + 0.5) ** 2
+    if style == "photo":
+        paper = np.array([235, 228, 210], np.float32) * light[..., None]
+        pen = np.array([25, 30, 70], np.float32)
+        rgb = paper * (1 - ink[..., None]) + pen * ink[..., None]
+        blur, noise = rng.uniform(0.8, 2.0), 6.0
+    else:
+        board = np.array([40, 62, 50], np.float32) * (0.8 + 0.4 * light[..., None])
+        smudge = np.asarray(Image.fromarray((rng.random((h // 16 + 1, w // 16 + 1)) * 255).astype(np.uint8))
+                            .resize((w, h), Image.Resampling.BICUBIC), np.float32)[..., None] / 255
+        board = board + 25 * smudge
+        texture = (0.55 + 0.45 * rng.random((h, w)))[..., None]
+        chalk = np.array([235, 235, 225], np.float32)
+        rgb = board * (1 - ink[..., None] * texture) + chalk * ink[..., None] * texture
+        blur, noise = rng.uniform(0.5, 1.2), 4.0
+    image = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB").filter(ImageFilter.GaussianBlur(blur))
+    pixels = np.asarray(image, np.float32) + rng.normal(0, noise, (h, w, 3))
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8), "RGB")
+
+
+def write_rendered(X, folder, seed=0):
+    """Render each digit in the styles in turn into ``folder``; return the file paths in order."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for i, digit in enumerate(X):
+        style = STYLES[i % len(STYLES)]
+        suffix = ".jpg" if style == "photo" else ".png"
+        path = Path(folder) / f"{i:05d}_{style}{suffix}"
+        render(digit, style, rng).save(path, quality=80) if suffix == ".jpg" else render(digit, style, rng).save(path)
+        paths.append(path)
+    return paths
+
+
+def sklearn_digits_views():
+    """load_digits scaled to 0..255 and up 8x; returns (not normalised 28x28, normalised 28x28, y)."""
+    from sklearn.datasets import load_digits
+
+    from skdigits.normalize import DigitNormalizer
+
+    digits = load_digits()
+    big = [np.asarray(Image.fromarray((d * 255 / 16).astype(np.float32), "F")
+                      .resize((64, 64), Image.Resampling.BILINEAR)) for d in digits.images]
+    big = np.clip(np.stack(big), 0, 255)
+    plain = np.stack([np.asarray(Image.fromarray(b, "F").resize((28, 28), Image.Resampling.BOX)) for b in big])
+    plain = np.clip(np.round(plain), 0, 255).astype(np.uint8)
+    normalised = DigitNormalizer().fit_transform(big.astype(np.uint8))
+    return plain, normalised, digits.target
+
+
+def main():
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=3000, help="MNIST test digits to render")
+    p.add_argument("--keep-files", type=Path, default=None, help="write the rendered files here and keep them")
+    args = p.parse_args()
+
+    from skdigits import CNNDigitClassifier
+    from skdigits.images import load_digit_images
+
+    X_train, y_train = load_npz(args.train)
+    X_test, y_test = load_npz(args.test)
+    X_test, y_test = X_test[:args.n], y_test[:args.n]
+    start = time.perf_counter()
+    model = CNNDigitClassifier(random_state=0).fit(X_train / np.float32(255), y_train)
+    fit_seconds = time.perf_counter() - start
+
+    def accuracy(X, y):
+        return float(np.mean(model.predict(X / np.float32(255)) == y))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep_files or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        write_rendered(X_test, folder)
+        render_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        X_files = load_digit_images(folder)
+        load_seconds = time.perf_counter() - start
+    styles = np.array([STYLES[i % len(STYLES)] for i in range(len(y_test))])
+    results = {
+        "n": int(len(y_test)),
+        "fit_seconds": round(fit_seconds, 1),
+        "render_seconds": round(render_seconds, 1),
+        "load_digit_images_seconds": round(load_seconds, 1),
+        "arrays_accuracy": accuracy(X_test, y_test),
+        "files_accuracy": accuracy(X_files, y_test),
+        "files_accuracy_by_style": {s: accuracy(X_files[styles == s], y_test[styles == s]) for s in STYLES},
+        "arrays_accuracy_by_style": {s: accuracy(X_test[styles == s], y_test[styles == s]) for s in STYLES},
+    }
+    plain, normalised, y_digits = sklearn_digits_views()
+    results["load_digits_not_normalised"] = accuracy(plain, y_digits)
+    results["load_digits_normalised"] = accuracy(normalised, y_digits)
+    for key, value in results.items():
+        print(f"{key}: {value}")
+    write_results("own_digits", results, args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,491 @@
+"""DigitNormalizer: users' images of any size → MNIST-style 28x28 digits (NumPy, SciPy, Pillow).
+
+MNIST digits are white ink on black, their bounding box scaled to fit
+20x20 (aspect ratio kept, anti-aliased), placed in 28x28 with the centre
+of mass at the centre. A model trained on them misreads a photo or a
+canvas drawing that is not prepared the same way. This module does it:
+
+1. flatten alpha onto a background that contrasts with the ink;
+2. convert to grey (ITU-R 601 luma, as Pillow's ``"L"``);
+3. detect the polarity (the background is the class that owns the border)
+   and invert dark-on-light;
+4. even out uneven light (a quadratic surface fitted to the background);
+5. separate ink from background with Otsu's threshold and hysteresis, so
+   faint thin strokes connected to the digit are kept; drop specks;
+6. crop to the ink, thicken strokes that would vanish at 20x20, fit 20x20
+   keeping the aspect ratio with anti-aliasing, centre by mass in 28x28.
+
+An image without a digit (blank, or noise without a shape) raises
+:class:`skdigits.exceptions.DataError` naming it, rather than passing an
+empty frame to a model that would answer it confidently.
+"""
+
+import numbers
+
+import numpy as np
+from scipy import ndimage
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError
+
+__all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
+
+_FRAME, _BOX, _CENTRE = 28, 20, 14.0  # MNIST puts the centre of mass at pixel (14, 14)
+_WORK_SIDE = 512  # larger images are area-averaged to this first: bounded time, no detail a 20x20 box keeps is lost
+_MIN_CONTRAST = 0.08  # ink must differ from the background by 8 % of full scale
+_MIN_SEPARATION = 4.5  # ink-background gap in background standard deviations; noise gives about 2.5-3.5
+_MIN_SHAPE_SHARE = 0.6  # the kept strokes must hold this share of the ink; scattered noise holds far less
+_SPECK_SHARE = 0.08  # a component smaller than this share of the largest one is a speck
+_MIN_STROKE = 1.5  # strokes thinner than this (in 20x20-box pixels) are thickened ...
+_TARGET_STROKE = 2.0  # ... to about this
+_POLARITIES = ("auto", "dark-on-light", "light-on-dark")
+
+
+class DigitNormalizer(TransformerMixin, BaseEstimator):
+    """Prepare users' digit images the way MNIST was: white on black, 20x20 box, centred by mass in 28x28.
+
+    Use it as the first step of a Pipeline (or before
+    :func:`skdigits.load_predictor`'s model) so that photos, scans and
+    canvas drawings reach the model as the digits it was trained on. It is
+    stateless: ``fit`` learns nothing, and ``transform`` works on each
+    image alone. :func:`skdigits.load_digit_images` applies the same
+    steps to image files.
+
+    Parameters
+    ----------
+    scale : float, default=255.0
+        The value of full white in the input: 255 for 8-bit images, 65535
+        for 16-bit ones, 1.0 for floats in [0, 1]. Boolean images are read
+        as 0/1 whatever ``scale`` is.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}, default="auto"
+        Which way round the ink is. ``"auto"`` takes the class of pixels
+        that owns most of the image's border as the background.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Only set when ``fit`` got flat rows (``(n_samples, n_pixels)``).
+
+    See Also
+    --------
+    load_digit_images : The same normalisation for image files.
+    DigitImageTransformer : The next step: scales the 28x28 digits to [0, 1] for the CNN.
+
+    Notes
+    -----
+    ``transform`` accepts:
+
+    - an array ``(n, h, w)`` (grey), ``(n, h, w, 1)``, ``(n, h, w, 3)`` (RGB)
+      or ``(n, h, w, 4)`` (RGBA, straight alpha);
+    - flat rows ``(n, h*w)`` of square grey images, as Kaggle's CSV;
+    - a list of such single images ``(h, w[, c])`` of different sizes.
+
+    It returns ``(n, 28, 28)`` uint8, 0 = background and 255 = ink: the
+    layout of MNIST and of Kaggle's CSV, which every skdigits model and
+    pipeline reads (a pipeline's :class:`DigitImageTransformer` scales it).
+    A bare :class:`CNNDigitClassifier` wants ``X / 255``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdigits.normalize import DigitNormalizer
+    >>> photo = np.full((1, 120, 90), 230, dtype=np.uint8)  # light paper
+    >>> photo[0, 20:100, 40:52] = 30                          # a dark vertical stroke: a "1"
+    >>> out = DigitNormalizer().fit_transform(photo)
+    >>> out.shape, out.dtype, out[0, 14, 14] > 200, out[0, 0, 0]
+    ((1, 28, 28), dtype('uint8'), np.True_, np.uint8(0))
+    """
+
+    def __init__(self, scale=255.0, polarity="auto"):
+        self.scale = scale
+        self.polarity = polarity
+
+    def fit(self, X, y=None):
+        """Check the parameters and ``X``; nothing is learnt.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Images, see the class's Notes.
+        y : None
+            Ignored; present for Pipeline compatibility.
+
+        Returns
+        -------
+        self : DigitNormalizer
+            The transformer.
+        """
+        self._check_params()
+        images = _as_image_list(X)
+        if isinstance(X, np.ndarray) and X.ndim == 2:
+            self.n_features_in_ = X.shape[1]
+        del images
+        return self
+
+    def transform(self, X):
+        """Normalise each image to an MNIST-style 28x28 digit.
+
+        Parameters
+        ----------
+        X : array-like or list of arrays
+            Images, see the class's Notes.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 28, 28), dtype uint8
+            White ink (255) on black (0).
+
+        Raises
+        ------
+        skdigits.exceptions.DataError
+            If an image holds no digit (blank, or noise), has values outside
+            ``[0, scale]`` or that are not finite; the message names its index.
+        skdigits.exceptions.DataTypeError
+            If ``X`` is not an array or a list of arrays.
+        """
+        self._check_params()
+        images = _as_image_list(X)
+        out = np.zeros((len(images), _FRAME, _FRAME), dtype=np.uint8)
+        for i, image in enumerate(images):
+            out[i] = normalize_digit(image, scale=self.scale, polarity=self.polarity, where=f"image {i}")
+        return out
+
+    def _check_params(self):
+        scale = self.scale
+        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale) or scale <= 0:
+            raise InvalidParameterError(
+                f"scale={scale!r} is not valid; pass the value of full white, e.g. 255.0 (8-bit), "
+                "65535 (16-bit) or 1.0 (floats in [0, 1])."
+            )
+        if self.polarity not in _POLARITIES:
+            raise InvalidParameterError(f"polarity={self.polarity!r} is not valid; pass one of {_POLARITIES}.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.sparse = False
+        tags.input_tags.three_d_array = True
+        return tags
+
+
+def normalize_digit(image, *, scale=255.0, polarity="auto", where="image"):
+    """Normalise one image to an MNIST-style 28x28 uint8 digit.
+
+    Parameters
+    ----------
+    image : ndarray of shape (h, w) or (h, w, 1 | 3 | 4)
+        Grey, RGB or RGBA pixels in ``[0, scale]``.
+    scale : float, default=255.0
+        The value of full white.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}, default="auto"
+        See :class:`DigitNormalizer`.
+    where : str, default="image"
+        What to call the image in error messages (a file name, an index).
+
+    Returns
+    -------
+    ndarray of shape (28, 28), dtype uint8
+        White ink on black.
+
+    Raises
+    ------
+    skdigits.exceptions.DataError
+        If the image holds no digit, or bad values; the message starts with ``where``.
+    """
+    return normalization_steps(image, scale=scale, polarity=polarity, where=where)["result"]
+
+
+def normalization_steps(image, *, scale=255.0, polarity="auto", where="image"):
+    """Run the normalisation and return every intermediate image (for plots and for the drawing page).
+
+    Parameters
+    ----------
+    image : ndarray of shape (h, w) or (h, w, 1 | 3 | 4)
+        Grey, RGB or RGBA pixels in ``[0, scale]``.
+    scale : float, default=255.0
+        The value of full white.
+    polarity : {"auto", "dark-on-light", "light-on-dark"}, default="auto"
+        See :class:`DigitNormalizer`.
+    where : str, default="image"
+        What to call the image in error messages.
+
+    Returns
+    -------
+    dict
+        ``"input"`` (the image as given, as float in [0, 1]), ``"grey"``
+        (alpha flattened, in grey), ``"ink"`` (white-on-black, light
+        evened out), ``"mask"`` (the ink kept, bool), ``"crop"`` (the soft
+        ink inside the digit's bounding box), ``"box"`` (fitted into 20x20)
+        and ``"result"`` (28x28 uint8); ``"inverted"`` (bool) says whether
+        the image was dark-on-light.
+    """
+    pixels = _checked_pixels(image, scale, where)
+    steps = {"input": pixels}
+    grey = _to_grey(pixels)
+    if max(grey.shape) > _WORK_SIDE:
+        grey = _area_resize(grey, _WORK_SIDE / max(grey.shape))
+    steps["grey"] = grey
+    ink, inverted = _white_on_black(grey, polarity, where)
+    steps["ink"], steps["inverted"] = ink, inverted
+    mask, soft = _separate_ink(ink, where)
+    steps["mask"] = mask
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    crop = soft[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    steps["crop"] = crop
+    box = _fit_box(crop, mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    steps["box"] = box
+    steps["result"] = _centre_by_mass(box)
+    return steps
+
+
+def _as_image_list(X):
+    """Return X as a list of single images (2-D or 3-D arrays), checking only the layout."""
+    if X is None or isinstance(X, (str, bytes, dict, set)):
+        raise DataTypeError(
+            f"X is {'None' if X is None else 'a ' + type(X).__name__}; expected images: an array "
+            "(n, h, w[, 1|3|4]), flat rows (n, h*w), or a list of (h, w[, c]) arrays."
+        )
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataTypeError("sparse input is not supported; pass dense images (X.toarray()).")
+    if isinstance(X, (list, tuple)):
+        return [_single(item, f"image {i}") for i, item in enumerate(X)]
+    X = np.asarray(X)
+    if X.dtype == object:
+        return [_single(item, f"image {i}") for i, item in enumerate(X)]
+    if X.ndim == 2:
+        side = int(round(np.sqrt(X.shape[1])))
+        if side * side != X.shape[1] or X.shape[1] == 0:
+            raise DataError(
+                f"X has {X.shape[1]} features; expected flat square images (784 = 28x28). "
+                "For one image of shape (h, w), pass X[np.newaxis]; for images of "
+                "different sizes, pass a list of (h, w) arrays."
+            )
+        return list(X.reshape(X.shape[0], side, side))
+    if X.ndim in (3, 4):
+        if X.ndim == 4 and X.shape[-1] not in (1, 3, 4):
+            raise DataError(
+                f"X has shape {X.shape}: {X.shape[-1]} channels; expected 1 (grey), 3 (RGB) or 4 (RGBA)."
+            )
+        return list(X)
+    raise DataError(
+        f"X is {X.ndim}-D (shape {X.shape}); expected images (n, h, w[, 1|3|4]), flat rows "
+        "(n, h*w), or a list of (h, w[, c]) arrays. For one image, pass X[np.newaxis]."
+    )
+
+
+def _single(item, where):
+    if hasattr(item, "getbands") and hasattr(item, "convert"):  # a Pillow image, without importing Pillow
+        item = item.convert("RGBA") if item.mode not in ("L", "RGB", "RGBA") else item
+    try:
+        array = np.asarray(item)
+    except ValueError as exc:
+        raise DataError(f"{where} could not be read as an array ({exc}).") from None
+    if array.ndim == 2 or (array.ndim == 3 and array.shape[-1] in (1, 3, 4)):
+        return array
+    raise DataError(f"{where} has shape {array.shape}; expected (h, w) grey or (h, w, 1|3|4) channels.")
+
+
+def _checked_pixels(image, scale, where):
+    """Float32 pixels in [0, 1], shape (h, w, c); refuses values outside [0, scale]."""
+    array = np.asarray(image)
+    if array.ndim == 2:
+        array = array[:, :, np.newaxis]
+    if array.ndim != 3 or array.shape[-1] not in (1, 3, 4):
+        raise DataError(f"{where} has shape {array.shape}; expected (h, w) grey or (h, w, 1|3|4) channels.")
+    if min(array.shape[:2]) < 1:
+        raise DataError(f"{where} is empty (shape {array.shape}).")
+    if array.dtype == bool:
+        return array.astype(np.float32)
+    if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
+        raise DataError(f"{where} holds {array.dtype} values; pixels must be real numbers.")
+    pixels = array.astype(np.float32)
+    if not np.isfinite(pixels).all():
+        raise DataError(f"{where} holds NaN or infinite values; pixels must be finite.")
+    low, high = float(pixels.min()), float(pixels.max())
+    if low < 0 or high > scale:
+        raise DataError(
+            f"{where} has pixel values in [{low:g}, {high:g}], outside [0, scale={scale:g}]; "
+            "pass the value of full white as scale (255 for 8-bit, 65535 for 16-bit, 1.0 for floats in [0, 1])."
+        )
+    return pixels / np.float32(scale)
+
+
+def _to_grey(pixels):
+    """Grey in [0, 1]. Alpha is flattened onto a background opposite to the opaque pixels' tone.
+
+    A canvas drawing is often black strokes on transparent black: flattening
+    onto black would erase it, onto white keeps it. Light strokes go on black.
+    """
+    channels = pixels.shape[-1]
+    colour = pixels[..., :3] if channels >= 3 else pixels[..., :1]
+    grey = colour @ np.array([0.299, 0.587, 0.114], np.float32) if channels >= 3 else colour[..., 0]
+    if channels != 4:
+        return grey
+    alpha = pixels[..., 3]
+    if alpha.min() >= 0.999:
+        return grey
+    opaque = alpha > 0.5
+    tone = float(grey[opaque].mean()) if opaque.any() else 1.0
+    background = 1.0 if tone < 0.5 else 0.0
+    return grey * alpha + background * (1.0 - alpha)
+
+
+def _area_resize(image, factor):
+    """Anti-aliased resize of a float image by ``factor`` (area average down, bilinear up)."""
+    from PIL import Image
+
+    h, w = image.shape
+    size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
+    method = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
+    resized = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32), mode="F").resize(size, method)
+    return np.asarray(resized, dtype=np.float32)
+
+
+def otsu_threshold(values, bins=256):
+    """Otsu's threshold of values in [0, 1]: the cut that maximises the between-class variance.
+
+    Parameters
+    ----------
+    values : ndarray
+        Values in [0, 1].
+    bins : int, default=256
+        Histogram bins.
+
+    Returns
+    -------
+    float
+        The threshold; values above it are the bright class.
+    """
+    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts).astype(np.float64)
+    total = weight[-1]
+    mass = np.cumsum(counts * centres)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_low = mass / weight
+        mean_high = (mass[-1] - mass) / (total - weight)
+        between = weight * (total - weight) * (mean_low - mean_high) ** 2
+    between = np.nan_to_num(between[:-1], nan=-1.0)
+    return float(edges[int(np.argmax(between)) + 1])
+
+
+def _white_on_black(grey, polarity, where):
+    """Return (ink as white on black with the light evened out, whether it was inverted)."""
+    low, high = np.percentile(grey, [0.5, 99.5])
+    if high - low < _MIN_CONTRAST and grey.max() - grey.min() < 2 * _MIN_CONTRAST:
+        raise DataError(
+            f"{where} has no ink: its pixels span only {grey.min():.3f}..{grey.max():.3f} of full scale "
+            "(a blank image?). Draw or photograph a digit with visible contrast."
+        )
+    threshold = otsu_threshold(grey)
+    if polarity == "auto":
+        border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+        bright_border = float(np.mean(border > threshold))
+        if abs(bright_border - 0.5) < 0.1:  # the digit touches most of the border: the minority class is ink
+            bright_border = float(np.mean(grey > threshold))
+        inverted = bright_border > 0.5
+    else:
+        inverted = polarity == "dark-on-light"
+    ink = 1.0 - grey if inverted else grey
+    return _even_light(ink, 1.0 - threshold if inverted else threshold), inverted
+
+
+def _even_light(ink, threshold):
+    """Subtract a quadratic surface fitted to the background: uneven light in photos."""
+    h, w = ink.shape
+    if min(h, w) < 16:
+        return ink
+    background = ink <= threshold
+    step = max(1, int(np.sqrt(background.sum() / 4000)))  # a few thousand points are enough for 6 numbers
+    ys, xs = np.nonzero(background[::step, ::step])
+    if len(ys) < 50:
+        return ink
+    ys, xs = ys * step / h - 0.5, xs * step / w - 0.5
+    values = ink[::step, ::step][background[::step, ::step]]
+    design = np.stack([np.ones_like(ys), ys, xs, ys * ys, xs * xs, ys * xs], axis=1)
+    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    gy, gx = gy / h - 0.5, gx / w - 0.5
+    surface = coef[0] + coef[1] * gy + coef[2] * gx + coef[3] * gy * gy + coef[4] * gx * gx + coef[5] * gy * gx
+    return np.clip(ink - surface + np.median(values), 0.0, 1.0).astype(np.float32)
+
+
+def _separate_ink(ink, where):
+    """Return (the digit's mask, soft ink in [0, 1]); refuse an image with no digit-like shape."""
+    smooth = ndimage.gaussian_filter(ink, 1.0) if min(ink.shape) >= 64 else ink  # photo noise, not strokes
+    threshold = otsu_threshold(smooth)
+    strong = smooth > threshold
+    if not strong.any():
+        raise DataError(f"{where} has no ink (no pixel stands out from the background).")
+    background = smooth[~strong]
+    bg_level = float(np.median(background)) if background.size else 0.0
+    bg_spread = float(background.std()) if background.size > 1 else 0.0
+    ink_level = float(np.median(smooth[strong]))
+    gap = ink_level - bg_level
+    if gap < _MIN_CONTRAST:
+        raise DataError(
+            f"{where} has no ink: the brightest class differs from the background by only "
+            f"{gap:.3f} of full scale. Draw or photograph a digit with visible contrast."
+        )
+    if gap < _MIN_SEPARATION * bg_spread:
+        raise DataError(
+            f"{where} looks like noise, not a digit: ink and background differ by {gap / max(bg_spread, 1e-9):.1f} "
+            f"standard deviations of the background (a digit gives {_MIN_SEPARATION:g} or more)."
+        )
+    # Hysteresis: faint pixels count as ink where they touch clear ink (thin strokes survive).
+    weak = smooth > bg_level + 0.5 * (threshold - bg_level)
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3)))
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[~keep] = 0
+    kept = sizes >= max(_SPECK_SHARE * sizes.max(), 1)
+    kept[0] = False
+    mask = kept[labels]
+    share = sizes[kept].sum() / max(int(weak.sum()), 1)
+    if share < _MIN_SHAPE_SHARE:
+        raise DataError(
+            f"{where} looks like noise, not a digit: its ink is scattered over {count} specks "
+            f"(the largest strokes hold {share:.0%} of it). Photograph the digit on plain paper."
+        )
+    soft = np.clip((ink - bg_level) / max(ink_level - bg_level, 1e-6), 0.0, 1.0)
+    near = ndimage.binary_dilation(mask, structure=np.ones((3, 3)), iterations=2)
+    return mask, (soft * near).astype(np.float32)
+
+
+def _fit_box(crop, crop_mask):
+    """Scale the digit to fit 20x20 keeping its aspect ratio; thicken strokes that would vanish."""
+    h, w = crop.shape
+    factor = _BOX / max(h, w)
+    perimeter = np.count_nonzero(np.diff(crop_mask, axis=0)) + np.count_nonzero(np.diff(crop_mask, axis=1))
+    stroke = 2.0 * crop_mask.sum() / max(perimeter, 1)  # width of a long band = 2 * area / perimeter
+    if stroke * factor < _MIN_STROKE:
+        grow = int(round((_TARGET_STROKE / factor - stroke)))
+        if grow >= 2:
+            crop = np.pad(crop, grow)
+            crop = ndimage.grey_dilation(crop, size=(grow, grow))
+            rows, cols = np.flatnonzero(crop.max(axis=1) > 0), np.flatnonzero(crop.max(axis=0) > 0)
+            crop = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+            h, w = crop.shape
+            factor = _BOX / max(h, w)
+    box = _area_resize(crop, factor)
+    if factor > 1:  # bilinear up-scaling; keep the box within 20x20 exactly
+        box = box[:_BOX, :_BOX]
+    return np.clip(box, 0.0, 1.0)
+
+
+def _centre_by_mass(box):
+    """Place ``box`` in a 28x28 frame so that its centre of mass is at (14, 14), as MNIST."""
+    h, w = box.shape
+    total = box.sum()
+    if total <= 0:
+        com_y, com_x = (h - 1) / 2, (w - 1) / 2
+    else:
+        com_y = float((box.sum(axis=1) * np.arange(h)).sum() / total)
+        com_x = float((box.sum(axis=0) * np.arange(w)).sum() / total)
+    top = int(np.clip(round(_CENTRE - com_y), 0, _FRAME - h))
+    left = int(np.clip(round(_CENTRE - com_x), 0, _FRAME - w))
+    frame = np.zeros((_FRAME, _FRAME), dtype=np.float32)
+    frame[top:top + h, left:left + w] = box
+    return np.round(frame * 255).astype(np.uint8)

@@ -20,6 +20,8 @@ _PUBLIC = {
     "cross_validation_report": "skdigits.reports",
     "grid_search_report": "skdigits.reports",
     "format_report": "skdigits.reports",
+    "classification_summary": "skdigits.reports",
+    "format_run_report": "skdigits.reports",
     "plot_learning_curves": "skdigits.plotting",
     "plot_digits": "skdigits.plotting",
     "plot_confusion_matrix": "skdigits.plotting",

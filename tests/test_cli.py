@@ -251,6 +251,11 @@ def test_search_ranks_candidates_and_saves_the_best(data, tmp_path, capsys):
     (["run", "--holdout", "1.5"], ["--holdout"]),
     (["search", "--filters", "32,x"], ["--filters"]),
     (["search", "--optimizers", "nope"], ["--optimizers"]),
+    (["train", "--optimizer", "nope"], ["--optimizer", "nope"]),
+    (["train", "--learning-rate", "inf"], ["--learning-rate"]),
+    (["train", "--learning-rate", "nan"], ["--learning-rate"]),
+    (["cv", "--folds", "1"], ["--folds"]),
+    (["cv", "--n-jobs", "-2"], ["--n-jobs"]),
     (["cv", "--n-jobs", "0"], ["--n-jobs"]),
     (["predict"], ["--test"]),
     (["fly"], ["fly"]),
@@ -262,6 +267,46 @@ def test_bad_usage_or_input_exits_2_with_one_line(data, argv, words, tmp_path, c
     captured = capsys.readouterr()
     assert captured.out == ""
     assert_one_line_error(captured.err, *words)
+
+
+def test_n_jobs_is_capped_at_the_cores_with_a_note(capsys):
+    from skdigits.cli.session import Session
+
+    cores = options.available_cores()
+    for given, expected in ((None, None), (1, 1), (-1, cores), (cores + 1, cores), (10**6, cores)):
+        args = cli.build_parser().parse_args(["cv", "--n-jobs", str(given)] if given else ["cv"])
+        assert Session(args).n_jobs() == expected
+    err = capsys.readouterr().err
+    assert err.count("using") == 2 and f"{10**6}" in err
+
+
+@pytest.mark.parametrize("bug", [TypeError("unhashable"), RuntimeError("oops"), AttributeError("x")])
+def test_a_bug_keeps_its_traceback_and_is_not_called_bad_input(bug, monkeypatch, tmp_path):
+    from skdigits.cli.commands import train
+
+    def broken(args, session):
+        raise bug
+
+    monkeypatch.setattr(train, "run", broken)
+    with pytest.raises(type(bug)):
+        cli.main(["train", "--output-dir", str(tmp_path), "--quiet"])
+
+
+def test_a_bug_in_a_real_process_exits_1_with_its_traceback(tmp_path):
+    done = run_python("-c", "import sys; from skdigits.cli import main, commands; "
+                            "commands.train.run = lambda args, session: {}['missing']; "
+                            f"sys.exit(main(['train', '--output-dir', {str(tmp_path)!r}]))", timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr and "KeyError" in done.stderr
+
+
+def test_an_output_dir_that_cannot_be_written_is_refused_before_training(data, capsys):
+    import time
+
+    start = time.perf_counter()
+    assert exit_code(["train", "--train", data["train"], "--output-dir", "/proc/skdigits-out", *TINY]) == 2
+    assert_one_line_error(capsys.readouterr().err, "/proc")
+    assert time.perf_counter() - start < 5  # refused before loading data or TensorFlow
 
 
 def test_output_dir_that_is_a_file(data, tmp_path, capsys):

@@ -50,6 +50,7 @@ positive_int = _number(int, "a whole number", lambda v: v >= 1, "at least 1")
 seed = _number(int, "a whole number", lambda v: 0 <= v < 2**32, "in 0..4294967295")
 n_jobs = _number(int, "a whole number", lambda v: v >= 1 or v == -1, "1 or more, or -1 for all cores")
 fraction = _number(float, "a number", lambda v: 0 <= v < 1, "in [0, 1)")
+port = _number(int, "a whole number", lambda v: 0 <= v <= 65535, "in 0..65535")
 positive_float = _number(float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
 
 
@@ -77,6 +78,10 @@ def filters(text):
             f"{text!r} is not valid; give positive ints separated by commas, e.g. 32,64,64"
         )
     return tuple(int(part) for part in parts)
+
+
+def _show_rate(value):
+    return "the optimizer's own" if value is None else str(value)
 
 
 def _show_filters(value):
@@ -157,7 +162,7 @@ def add_network_options(parser, *, search=False):
                        help="width of the hidden dense layer (default: the classifier's)")
     group.add_argument("--learning-rate", type=positive_float, default=None, metavar="RATE",
                        help="learning rate, the peak of a one-cycle schedule (default: the recipe's, "
-                            f"{_recipes_say('learning_rate', lambda v: v or 'the optimizer's own')})")
+                            + _recipes_say("learning_rate", _show_rate) + ")")
 
 
 def add_parallel_options(parser):

@@ -1,13 +1,17 @@
-"""``skdigits predict``: predict a CSV file with a saved model and write a Kaggle submission."""
+"""``skdigits predict``: predict a CSV file (writing a Kaggle submission) or image files with a saved model."""
 
 from skdigits.cli import options
 from skdigits.cli.inputs import load_model_for_prediction, load_unlabelled
 
 NAME = "predict"
-HELP = "predict a CSV file with a saved model and write a submission"
+HELP = "predict a CSV file (writing a submission) or your own image files with a saved model"
 DESCRIPTION = (
     "Predict every digit of a CSV file (Kaggle's test.csv format; a label column is\n"
-    "ignored) and write a Kaggle submission: ImageId,Label with ImageId from 1."
+    "ignored) and write a Kaggle submission: ImageId,Label with ImageId from 1.\n\n"
+    "Or predict image files of your own handwriting (--images: PNG, JPEG, BMP, GIF, TIFF,\n"
+    "WebP, or folders of them): each is normalised as MNIST was (grey, white ink on black,\n"
+    "fitted into 20x20 and centred in 28x28) and the table of file, label and probability\n"
+    "is printed (--output FILE also writes it as CSV; --json prints a JSON list)."
 )
 
 
@@ -21,9 +25,13 @@ def add_arguments(parser):
     """
     options.add_output_options(parser)
     data = parser.add_argument_group("data")
-    data.add_argument("--test", metavar="CSV", required=True, help="the digits to predict (required)")
+    what = data.add_mutually_exclusive_group(required=True)
+    what.add_argument("--test", metavar="CSV", help="the digits to predict, Kaggle's test.csv")
+    what.add_argument("--images", metavar="PATH", nargs="+", help="image files or folders of them")
     options.add_model_path(data, saving=False)
-    data.add_argument("--submission", metavar="PATH", help="the submission to write (default: DIR/submission.csv)")
+    data.add_argument("--submission", metavar="PATH",
+                      help="with --test: the submission to write (default: DIR/submission.csv)")
+    data.add_argument("--output", metavar="CSV", help="with --images: also write the table as CSV")
 
 
 def run(args, session):
@@ -41,6 +49,16 @@ def run(args, session):
     int
         The exit status, 0.
     """
+    from skdigits.exceptions import InvalidParameterError
+
+    if args.images and args.submission:
+        raise InvalidParameterError("--submission goes with --test; with --images, use --output FILE.csv.")
+    if args.test and args.output:
+        raise InvalidParameterError("--output goes with --images; with --test, use --submission FILE.csv.")
+    return _predict_images(args, session) if args.images else _predict_csv(args, session)
+
+
+def _predict_csv(args, session):
     submission = session.path(args.submission, "submission.csv")
     model_path, model = load_model_for_prediction(args, session)
     X = load_unlabelled(args.test)
@@ -57,3 +75,37 @@ def run(args, session):
     spread = "  ".join(f"{label}: {count}" for label, count in result["counts"].items())
     session.emit(result, f"Wrote {submission} ({len(predictions):,} predictions).\nPredicted digits: {spread}")
     return 0
+
+
+def _predict_images(args, session):
+    output = session.path(args.output, None) if args.output else None
+    # Read the images before the model: a bad file costs no model load.
+    from skdigits.images import as_model_input, load_digit_images
+
+    digits, files = load_digit_images(args.images, return_paths=True)
+    model_path, model = load_model_for_prediction(args, session)
+    proba = model.predict_proba(as_model_input(model, digits))
+    best = proba.argmax(axis=1)
+    rows = [{"file": str(path), "label": label, "probability": float(p)}
+            for path, label, p in zip(files, model.classes_[best].tolist(), proba[range(len(best)), best])]
+    if output:
+        session.save_text(_csv_table(rows), output)
+    if session.args.json:
+        session.emit(rows, "")
+    else:
+        width = max(len("file"), *(len(row["file"]) for row in rows))
+        lines = [f"{'file':<{width}}  label  probability"]
+        lines += [f"{row['file']:<{width}}  {row['label']!s:>5}  {row['probability']:11.4f}" for row in rows]
+        session.emit(rows, "\n".join(lines) + (f"\nWrote {output}" if output else ""))
+    return 0
+
+
+def _csv_table(rows):
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=["file", "label", "probability"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue()

@@ -4,8 +4,9 @@ Importing TensorFlow alone takes seconds; a script that only loads a model
 and predicts does not need it. :func:`load_predictor` reads a file written
 by :func:`skdigits.save_model` with the same checks as
 :func:`skdigits.load_model`, and runs each network's forward pass in NumPy
-(:mod:`skdigits._numpy_network`). Neither it nor the predictors it returns
-import TensorFlow, Keras or scikeras.
+(:mod:`skdigits._numpy_network`), built from the architecture and weight
+arrays in the file. Neither it nor the predictors it returns import
+TensorFlow, Keras or scikeras (nor h5py, except for a legacy format-1 file).
 """
 
 import numpy as np
@@ -13,7 +14,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skdigits._params import CLASSIFIER_PARAMETERS
 from skdigits._validation import validate_images
-from skdigits.persistence import _Estimators, _load_safe
+from skdigits.exceptions import DataError, DataTypeError
+from skdigits.persistence.reader import Estimators, load_safe
 
 __all__ = ["load_predictor", "DigitPredictor", "DigitEnsemblePredictor"]
 
@@ -47,18 +49,18 @@ def load_predictor(path):
         If ``path`` does not exist.
     IsADirectoryError
         If ``path`` is a folder.
-    ValueError
-        Whenever :func:`load_model` would refuse the file (damaged,
-        tampered with, a joblib file, ...), with the same message; if the
-        model was saved unfitted (load it with :func:`load_model` and fit
-        it); or if a network holds a layer or setting that the NumPy forward
-        pass does not implement (load it with :func:`load_model`). Every
-        message names the file.
+    skdigits.exceptions.UnsafeModelError, skdigits.exceptions.BudgetExceededError
+        (ValueErrors) Whenever :func:`load_model` would refuse the file
+        (damaged, tampered with, a joblib file, over a budget, ...), with
+        the same message.
+    skdigits.exceptions.DataError
+        (a ValueError) If the model was saved unfitted (load it with
+        :func:`load_model` and fit it). Every message names the file.
 
     Warns
     -----
-    ModelVersionWarning
-        As :func:`load_model`: for files written by other versions of the libraries.
+    skdigits.exceptions.ModelVersionWarning, skdigits.exceptions.LegacyFormatWarning
+        As :func:`load_model`.
 
     See Also
     --------
@@ -71,9 +73,10 @@ def load_predictor(path):
     The forward pass computes in float32, as Keras does, but sums in another
     order: probabilities agree with :func:`load_model`'s to about 1e-6, not
     bit for bit, and the predicted classes agree except where two classes
-    tie to that precision. It implements the layers that
+    tie to that precision. It implements every network that
     :class:`CNNDigitClassifier` builds (any ``filters``, ``kernel_sizes``,
-    ``dense_units``, ``batch_norm`` and image size).
+    ``dense_units``, ``batch_norm`` and image size), from the architecture
+    saved with it.
 
     Examples
     --------
@@ -83,12 +86,12 @@ def load_predictor(path):
     """
     from sklearn.pipeline import Pipeline
 
-    model = _load_safe(path, _PREDICTORS)
+    model = load_safe(path, _PREDICTORS)
     steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
     for step in steps:
         if isinstance(step, _Unfitted):
-            raise ValueError(f"{path}: {step.where} ({step.kind}) was saved unfitted; "
-                             "load it with skdigits.load_model and fit it.")
+            raise DataError(f"{path}: {step.where} ({step.kind}) was saved unfitted; "
+                            "load it with skdigits.load_model and fit it.")
     return model
 
 
@@ -182,7 +185,7 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
         TypeError
             Always.
         """
-        raise TypeError(f"{type(self).__name__} only predicts and cannot be fitted; load the model file with "
+        raise DataTypeError(f"{type(self).__name__} only predicts and cannot be fitted; load the model file with "
                         "skdigits.load_model to train it.")
 
     def __sklearn_is_fitted__(self):
@@ -290,7 +293,7 @@ class _Unfitted:
         self.kind, self.where = kind, where
 
 
-class _Predictors(_Estimators):
+class _Predictors(Estimators):
     """How :func:`load_predictor` finishes checked manifest entries: fitted networks as NumPy predictors."""
 
     optimizers = False  # checked, never built: Keras would import TensorFlow
@@ -308,20 +311,10 @@ class _Predictors(_Estimators):
             return DigitEnsemblePredictor(attributes["estimators_"])
         return super().fitted(kind, params, attributes, where)
 
-    def classifier(self, params, attributes, network, where, *, classes, history, seed):
-        from skdigits import _safe_format as fmt
-        from skdigits._numpy_network import load_network
+    def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed):
+        from skdigits._numpy_network import build_network
 
-        members = fmt.read_keras_members(network)
-        if "model.weights.h5" not in members:
-            raise fmt.UnsafeModelError(f"{where}: the network has no weights.")
-        network = load_network(members["config.json"], members["model.weights.h5"])
-        if tuple(network.image_shape) != attributes["image_shape_"]:
-            raise ValueError(f"{where}: the network reads {network.image_shape} images, but image_shape_ "
-                             f"is {attributes['image_shape_']}.")
-        if network.n_outputs != len(classes):
-            raise ValueError(f"the network has {network.n_outputs} outputs for {len(classes)} classes.")
-        return DigitPredictor(network, classes, image_shape=params.get("image_shape"),
+        return DigitPredictor(build_network(architecture, arrays), classes, image_shape=params.get("image_shape"),
                               feature_names=attributes.get("feature_names_in_"))
 
 

@@ -1,0 +1,273 @@
+"""The manifest of the safe format: JSON parsed within budgets, and every value type-checked.
+
+``manifest.json`` is the only JSON the reader parses. Before parsing, its
+size and its nesting depth are checked; while parsing, ``NaN``,
+``Infinity``, numbers that overflow to infinity and repeated keys are
+refused. The helpers below then check each value's type and range before
+anything is built from it, and raise
+:class:`~skdigits.exceptions.UnsafeModelError` naming the field.
+"""
+
+import json
+import math
+import numbers
+import re
+
+import numpy as np
+
+from skdigits.exceptions import UnsafeModelError
+from skdigits.persistence import budgets
+
+__all__ = ["parse_json", "dump_json", "fields", "integer", "real", "boolean", "string", "image_shape",
+           "labels_to_json", "labels_from_json", "params_to_json", "params_from_json"]
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Label dtypes the format writes: ints and strings (and floats, for float class labels); never bools or objects.
+_LABEL_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
+_LABEL_DTYPES |= {np.dtype(name).str for name in _LABEL_DTYPES}  # as format 1 wrote them ("<i8")
+_ALLOWED_MODULE_PREFIXES = ("keras", "builtins", "skdigits.")
+_REFUSED_LAYERS = {"Lambda", "TFSMLayer"}
+
+
+# ---------------------------------------------------------------- JSON
+def _refuse_constant(name):
+    raise UnsafeModelError(f"the manifest holds {name}, which is not a finite number.")
+
+
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise UnsafeModelError(f"the manifest holds the number {text[:40]}, which overflows to infinity.")
+    return value
+
+
+def _unique_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise UnsafeModelError(f"the manifest repeats the keys {sorted({k for k in keys if keys.count(k) > 1})}.")
+    return dict(pairs)
+
+
+def _depth(data):
+    """The deepest nesting of ``[`` and ``{`` outside strings, without recursion."""
+    skeleton = np.frombuffer(_STRINGS.sub(b'""', data), dtype=np.uint8)
+    steps = np.zeros(len(skeleton), dtype=np.int64)
+    steps[(skeleton == ord("[")) | (skeleton == ord("{"))] = 1
+    steps[(skeleton == ord("]")) | (skeleton == ord("}"))] = -1
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def parse_json(data, where):
+    """Parse ``data`` (bytes) as strict UTF-8 JSON within ``MAX_JSON_DEPTH``.
+
+    Raises
+    ------
+    BudgetExceededError
+        If ``data`` nests deeper than ``MAX_JSON_DEPTH``.
+    UnsafeModelError
+        If it is not UTF-8 JSON, or holds ``NaN``, ``Infinity``, an
+        overflowing number or a repeated key.
+    """
+    budgets.check("MAX_JSON_DEPTH", _depth(data), budgets.MAX_JSON_DEPTH, f"levels of nesting in {where}")
+    try:
+        return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float,
+                          object_pairs_hook=_unique_keys)
+    except UnicodeDecodeError:
+        raise UnsafeModelError(f"{where} is not UTF-8 text.") from None
+    except RecursionError:  # the depth was checked; this would be Python's own limit set very low
+        raise UnsafeModelError(f"{where} nests too deeply to parse.") from None
+    except ValueError as exc:  # JSONDecodeError, and ints over Python's digit limit
+        if isinstance(exc, UnsafeModelError):
+            raise
+        raise UnsafeModelError(f"{where} is not valid JSON ({' '.join(str(exc).split())[:200]}).") from None
+
+
+def dump_json(value):
+    """The bytes of ``value`` as JSON, refusing non-finite numbers."""
+    return json.dumps(value, indent=1, allow_nan=False).encode("utf-8")
+
+
+# ---------------------------------------------------------------- field checks
+def fields(entry, where, required, optional=()):
+    """Check that ``entry`` is a dict with all ``required`` keys and no keys beyond ``optional``; return it."""
+    if not isinstance(entry, dict):
+        raise UnsafeModelError(f"{where} is a {type(entry).__name__}, not an object.")
+    missing = [key for key in required if key not in entry]
+    unknown = sorted(set(entry) - set(required) - set(optional))
+    if missing or unknown:
+        raise UnsafeModelError(f"{where} " + "; ".join(
+            ([f"lacks {missing}"] if missing else []) + ([f"has unknown keys {unknown[:10]}"] if unknown else [])) + ".")
+    return entry
+
+
+def integer(value, where, *, low, high):
+    """``value`` if it is an int (not a bool) in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected an int in [{low:,}, {high:,}].")
+    return value
+
+
+def real(value, where, *, low=-math.inf, high=math.inf):
+    """``value`` as a float if it is a finite number (not a bool) in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(value) and low <= value <= high):
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected a finite number in [{low}, {high}].")
+    return float(value)
+
+
+def boolean(value, where):
+    """``value`` if it is true or false."""
+    if not isinstance(value, bool):
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected true or false.")
+    return value
+
+
+def string(value, where):
+    """``value`` if it is a string of at most ``MAX_STRING_CHARS`` characters."""
+    if not isinstance(value, str):
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected a string.")
+    budgets.check("MAX_STRING_CHARS", len(value), budgets.MAX_STRING_CHARS, f"characters in {where}")
+    return value
+
+
+def listed(value, where, *, limit, budget):
+    """``value`` if it is a list of at most ``limit`` items (the constant ``budget``)."""
+    if not isinstance(value, list):
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected a list.")
+    budgets.check(budget, len(value), limit, f"items in {where}")
+    return value
+
+
+def image_shape(value, where):
+    """``value`` as a ``(height, width)`` tuple of ints in ``[1, MAX_IMAGE_SIDE]``."""
+    if not isinstance(value, list) or len(value) != 2:
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected [height, width].")
+    for side in value:
+        if isinstance(side, int) and not isinstance(side, bool) and side > 0:
+            budgets.check("MAX_IMAGE_SIDE", side, budgets.MAX_IMAGE_SIDE, f"pixels on a side of {where}")
+    return tuple(integer(side, where, low=1, high=budgets.MAX_IMAGE_SIDE) for side in value)
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------- labels
+def labels_to_json(values):
+    """Encode class labels or feature names as ``{"dtype", "values"}``: ints, strings or finite floats only."""
+    values = np.asarray(values)
+    if values.dtype.kind in "OU" and all(isinstance(v, str) for v in values.tolist()):
+        return {"dtype": "str", "values": [str(v) for v in values.tolist()]}
+    if values.dtype.name not in _LABEL_DTYPES or (values.dtype.kind == "f" and not np.isfinite(values).all()):
+        raise TypeError(
+            f"labels of dtype {values.dtype} cannot be stored in the safe format; "
+            "use ints or strings as class labels, or save with skdigits.save_joblib instead."
+        )
+    return {"dtype": values.dtype.name, "values": values.tolist()}
+
+
+def labels_from_json(encoded, where, *, limit=budgets.MAX_CLASSES, budget="MAX_CLASSES"):
+    """Decode what :func:`labels_to_json` wrote, checking every value's type first."""
+    fields(encoded, where, ("dtype", "values"))
+    kind = string(encoded["dtype"], f"{where}.dtype")
+    values = listed(encoded["values"], f"{where}.values", limit=limit, budget=budget)
+    if kind == "str":
+        return np.asarray([string(v, f"{where}.values[{i}]") for i, v in enumerate(values)], dtype=object)
+    if kind not in _LABEL_DTYPES:
+        raise UnsafeModelError(f"{where}.dtype is {kind!r}; the safe format writes labels of int, float or "
+                               "str dtype only.")
+    dtype = np.dtype(kind)
+    if dtype.kind == "f":
+        return np.asarray([real(v, f"{where}.values[{i}]") for i, v in enumerate(values)], dtype=dtype)
+    info = np.iinfo(dtype)
+    return np.asarray([integer(v, f"{where}.values[{i}]", low=int(info.min), high=int(info.max))
+                       for i, v in enumerate(values)], dtype=dtype)
+
+
+# ---------------------------------------------------------------- constructor parameters
+def params_to_json(params):
+    """Encode constructor parameters: tuples become lists, Keras optimizers their config."""
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, np.generic):
+            value = value.item()
+        elif hasattr(value, "get_config") and hasattr(value, "apply_gradients"):  # an optimizer instance
+            from skdigits._backend import keras
+
+            value = {"keras_optimizer": keras.optimizers.serialize(value)}
+        json.dumps(value, allow_nan=False)  # fails loudly on anything else
+        out[name] = value
+    return out
+
+
+def _param(value, where):
+    """A parameter value as the manifest may hold it: None, a bool, a finite number, a string, or a list of those."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return real(value, where)
+    if isinstance(value, numbers.Integral):
+        return integer(value, where, low=-(1 << 63), high=(1 << 63) - 1)
+    if isinstance(value, str):
+        return string(value, where)
+    if isinstance(value, list):
+        listed(value, where, limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
+        items = [_param(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        if any(isinstance(item, list) for item in items):
+            raise UnsafeModelError(f"{where} nests lists, which the safe format never writes.")
+        return tuple(items)
+    raise UnsafeModelError(f"{where} holds an object the safe format does not write.")
+
+
+def params_from_json(encoded, known, where, *, optimizers=True):
+    """Decode and type-check parameters, refusing names the class does not have.
+
+    An optimizer's config is checked either way; ``optimizers=False`` keeps
+    it as the checked config instead of building it with Keras (which
+    imports TensorFlow).
+    """
+    if not isinstance(encoded, dict):
+        raise UnsafeModelError(f"{where}.params is not an object.")
+    unknown = sorted(set(encoded) - set(known))
+    if unknown:
+        raise UnsafeModelError(f"{where}: parameters {unknown[:10]} are not parameters of this estimator.")
+    out = {}
+    for name, value in encoded.items():
+        if isinstance(value, dict) and set(value) == {"keras_optimizer"}:
+            config = value["keras_optimizer"]
+            check_keras_config(config, f"{where}.params.{name}")
+            if optimizers:
+                from skdigits._backend import keras
+
+                value = keras.optimizers.deserialize(config)
+            out[name] = value
+        else:
+            out[name] = _param(value, f"{where}.params.{name}")
+    return out
+
+
+def check_keras_config(config, where):
+    """Refuse an optimizer config that names code outside Keras and skdigits, or any non-finite number."""
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            module = node.get("module")
+            if module is not None and not (
+                isinstance(module, str) and (module == "keras" or module.startswith(_ALLOWED_MODULE_PREFIXES))
+            ):
+                raise UnsafeModelError(f"{where} refers to the module {_short(module)}, outside Keras and skdigits.")
+            registered = node.get("registered_name")
+            # Keras registers its own classes with an empty package (">Functional").
+            if isinstance(registered, str) and ">" in registered and registered.split(">")[0] not in ("", "skdigits"):
+                raise UnsafeModelError(f"{where} needs the unknown custom class {_short(registered)}.")
+            if node.get("class_name") in _REFUSED_LAYERS:
+                raise UnsafeModelError(f"{where} holds a {node['class_name']} layer, which can run code.")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            string(node, where)

@@ -30,7 +30,7 @@ import numpy as np
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 from skdigits.normalize import normalize_digit
 
-__all__ = ["load_digit_images", "list_image_files", "read_image", "IMAGE_SUFFIXES"]
+__all__ = ["load_digit_images", "list_image_files", "read_image", "as_model_input", "IMAGE_SUFFIXES"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 _FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
@@ -103,6 +103,50 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
     if return_paths:
         return out, [path for path, _ in files]
     return out
+
+
+def as_model_input(model, digits):
+    """Lay out normalised 28x28 digits the way ``model`` was fitted to read them.
+
+    A Pipeline whose first step is a :class:`DigitImageTransformer` reads
+    pixels 0..``scale`` (255 for models the ``skdigits`` command trains); a
+    bare classifier or predictor reads images scaled to [0, 1]. A model
+    fitted on a DataFrame gets one with its column names.
+
+    Parameters
+    ----------
+    model : estimator object
+        A fitted skdigits model, pipeline or predictor (e.g. from :func:`skdigits.load_predictor`).
+    digits : ndarray of shape (n, 28, 28), dtype uint8
+        The output of :func:`load_digit_images` or :class:`DigitNormalizer`.
+
+    Returns
+    -------
+    ndarray or pandas.DataFrame
+        ``digits`` as the model's ``predict`` takes them.
+
+    Raises
+    ------
+    skdigits.exceptions.DataError
+        If the model reads images of another size than 28x28.
+    """
+    digits = np.asarray(digits)
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    n_features = getattr(model, "n_features_in_", getattr(first, "n_features_in_", 784))
+    if n_features != 784:
+        raise DataError(
+            f"the model reads {n_features} pixels per image; normalised digits are 28x28 = 784. "
+            "Use a model trained on MNIST-style 28x28 digits."
+        )
+    scale = getattr(first, "scale", None) if hasattr(model, "steps") else None
+    # scale=None means the pipeline was fitted on values it did not scale: we assume [0, 1].
+    X = digits if scale == 255 else digits.astype(np.float32) * np.float32((scale or 1.0) / 255.0)
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X.reshape(len(X), -1), columns=names)
 
 
 def list_image_files(paths, *, max_images=MAX_IMAGES):

@@ -35,9 +35,10 @@ _WORK_SIDE = 512  # larger images are area-averaged to this first: bounded time,
 _MIN_CONTRAST = 0.08  # ink must differ from the background by 8 % of full scale
 _MIN_SEPARATION = 4.5  # ink-background gap in background standard deviations; noise gives about 2.5-3.5
 _MIN_SHAPE_SHARE = 0.6  # the kept strokes must hold this share of the ink; scattered noise holds far less
+_MAX_ISOLATED = 0.5  # above this share of ink pixels without ink neighbours, the "ink" is salt noise
 _SPECK_SHARE = 0.08  # a component smaller than this share of the largest one is a speck
 _MIN_STROKE = 1.5  # strokes thinner than this (in 20x20-box pixels) are thickened ...
-_TARGET_STROKE = 2.0  # ... to about this
+_TARGET_STROKE = 2.5  # ... to about this (MNIST's strokes are 2-3 pixels wide)
 _POLARITIES = ("auto", "dark-on-light", "light-on-dark")
 
 
@@ -101,7 +102,7 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
         self.polarity = polarity
 
     def fit(self, X, y=None):
-        """Check the parameters and ``X``; nothing is learnt.
+        """Check the parameters and the pixels of ``X``; nothing is learnt.
 
         Parameters
         ----------
@@ -116,10 +117,10 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
             The transformer.
         """
         self._check_params()
-        images = _as_image_list(X)
-        if isinstance(X, np.ndarray) and X.ndim == 2:
+        for i, image in enumerate(_as_image_list(X)):
+            _checked_pixels(image, self.scale, f"image {i}")
+        if getattr(X, "ndim", None) == 2:
             self.n_features_in_ = X.shape[1]
-        del images
         return self
 
     def transform(self, X):
@@ -240,21 +241,24 @@ def normalization_steps(image, *, scale=255.0, polarity="auto", where="image"):
 
 def _as_image_list(X):
     """Return X as a list of single images (2-D or 3-D arrays), checking only the layout."""
+    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
+        raise DataTypeError("sparse input is not supported; pass dense images (X.toarray()).")
     if X is None or isinstance(X, (str, bytes, dict, set)):
         raise DataTypeError(
             f"X is {'None' if X is None else 'a ' + type(X).__name__}; expected images: an array "
             "(n, h, w[, 1|3|4]), flat rows (n, h*w), or a list of (h, w[, c]) arrays."
         )
-    if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
-        raise DataTypeError("sparse input is not supported; pass dense images (X.toarray()).")
     if isinstance(X, (list, tuple)):
         return [_single(item, f"image {i}") for i, item in enumerate(X)]
     X = np.asarray(X)
     if X.dtype == object:
         return [_single(item, f"image {i}") for i, item in enumerate(X)]
+    if X.ndim == 2 and X.shape[1] == 0:
+        raise DataError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
+                        "X holds no pixels.")
     if X.ndim == 2:
         side = int(round(np.sqrt(X.shape[1])))
-        if side * side != X.shape[1] or X.shape[1] == 0:
+        if side * side != X.shape[1]:
             raise DataError(
                 f"X has {X.shape[1]} features; expected flat square images (784 = 28x28). "
                 "For one image of shape (h, w), pass X[np.newaxis]; for images of "
@@ -412,6 +416,14 @@ def _even_light(ink, threshold):
 
 def _separate_ink(ink, where):
     """Return (the digit's mask, soft ink in [0, 1]); refuse an image with no digit-like shape."""
+    raw = ink > otsu_threshold(ink)
+    neighbours = ndimage.convolve(raw.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant") - raw
+    isolated = float(np.mean(neighbours[raw] <= 1)) if raw.any() else 0.0
+    if isolated > _MAX_ISOLATED:  # strokes are runs of pixels; salt noise is single dots
+        raise DataError(
+            f"{where} looks like noise, not a digit: {isolated:.0%} of its ink pixels are isolated dots. "
+            "Photograph or draw the digit as connected strokes."
+        )
     smooth = ndimage.gaussian_filter(ink, 1.0) if min(ink.shape) >= 64 else ink  # photo noise, not strokes
     threshold = otsu_threshold(smooth)
     strong = smooth > threshold

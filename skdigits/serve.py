@@ -1,0 +1,268 @@
+"""A local web page to draw a digit on and see what a saved model reads (standard library HTTP server).
+
+Why :mod:`http.server`: the server answers one page and one JSON endpoint
+on the user's own machine. ``ThreadingHTTPServer`` does that without a new
+dependency; what a framework would add (routing, templates) is not needed,
+and the limits that matter here (bounded bodies, timeouts, no file access)
+are a few lines written out below, where they can be reviewed.
+
+What the server does, and does not:
+
+- ``GET /`` answers the drawing page, held in memory from the package's
+  ``static/draw.html``; every other path is a 404. No path a client sends
+  is ever opened.
+- ``POST /predict`` takes ``{"width": W, "height": H, "rgba": base64}``
+  (a canvas's pixels) as ``application/json``, with a ``Content-Length`` of
+  at most :data:`MAX_BODY` bytes, read with a timeout. It normalises the
+  drawing as image files are (:mod:`skdigits.normalize`) and answers the
+  label, the probabilities and the 28x28 image the model saw.
+- A bad request gets a 4xx answer with a JSON ``{"error": message}``; the
+  server goes on serving. A bug gets a 500 and its traceback on stderr.
+- It binds 127.0.0.1 by default, and then answers only requests whose
+  ``Host`` is a loopback name (a DNS-rebinding page cannot read it).
+- It predicts with :func:`skdigits.load_predictor`: NumPy, no TensorFlow.
+"""
+
+import base64
+import binascii
+import json
+import sys
+import threading
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+
+import numpy as np
+
+from skdigits.exceptions import DataError, InvalidParameterError
+
+__all__ = ["make_server", "serve", "MAX_BODY", "MAX_SIDE"]
+
+MAX_SIDE = 1024  # a canvas side, in pixels
+MAX_BODY = 6 * 2**20  # a 1024x1024 RGBA canvas in base64 (5.6 MB) with room for the JSON around it
+_TIMEOUT = 10.0  # seconds a client may take to send its request
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def make_server(model, host="127.0.0.1", port=8000):
+    """Make (not start) the drawing page's HTTP server.
+
+    Parameters
+    ----------
+    model : str, os.PathLike or estimator object
+        A ``.skdigits`` file, loaded with :func:`skdigits.load_predictor`,
+        or a fitted model with ``predict_proba`` and ``classes_`` reading
+        28x28 digits (a pipeline, a classifier or a predictor).
+    host : str, default="127.0.0.1"
+        The address to bind. Another address than loopback makes the page
+        reachable from other machines: pass it only on a network you trust.
+    port : int, default=8000
+        The TCP port; 0 picks a free one (read it from ``server.server_address``).
+
+    Returns
+    -------
+    http.server.ThreadingHTTPServer
+        Call ``serve_forever()`` on it, and ``server_close()`` when done.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If ``port`` is not an integer in 0..65535 or ``host`` is not a string.
+    OSError
+        If the address cannot be bound (for example, the port is in use).
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise InvalidParameterError(f"port={port!r} is not valid; pass an integer in 0..65535 (0: any free port).")
+    if not isinstance(host, str) or not host:
+        raise InvalidParameterError(f"host={host!r} is not valid; pass an address such as '127.0.0.1'.")
+    if not hasattr(model, "predict_proba"):
+        from skdigits.predictor import load_predictor
+
+        model = load_predictor(model)
+    page = resources.files("skdigits").joinpath("static", "draw.html").read_bytes()
+    handler = type("DrawingPageHandler", (_Handler,), {
+        "model": model, "page": page, "lock": threading.Lock(),
+        "check_host": host in _LOOPBACK,
+    })
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def serve(model, host="127.0.0.1", port=8000):
+    """Serve the drawing page until interrupted (Ctrl-C).
+
+    Parameters
+    ----------
+    model : str, os.PathLike or estimator object
+        As :func:`make_server`.
+    host : str, default="127.0.0.1"
+        The address to bind.
+    port : int, default=8000
+        The TCP port.
+
+    Returns
+    -------
+    None
+
+    See Also
+    --------
+    make_server : The server itself, to run it in a thread or a test.
+
+    Examples
+    --------
+    >>> from skdigits.serve import serve
+    >>> serve("model.skdigits", port=8000)  # doctest: +SKIP
+    Drawing page on http://127.0.0.1:8000/ (Ctrl-C to stop)
+    """
+    server = make_server(model, host=host, port=port)
+    bound_host, bound_port = server.server_address[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    print(f"Drawing page on http://{shown}:{bound_port}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+class _RequestError(Exception):
+    """A bad request: answered with ``status`` and a JSON message, then the server goes on."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class _Handler(BaseHTTPRequestHandler):
+    model = page = lock = None
+    check_host = True
+    timeout = _TIMEOUT  # socket timeout: a client that stalls mid-request is dropped
+    protocol_version = "HTTP/1.1"
+    server_version = "skdigits"
+    sys_version = ""
+
+    def log_message(self, format, *args):  # noqa: A002 - the base class's signature
+        pass  # the page polls as you draw; a line per stroke would drown the console
+
+    def do_GET(self):
+        self._answer(self._get)
+
+    def do_HEAD(self):
+        self._answer(self._get, head=True)
+
+    def do_POST(self):
+        self._answer(self._post)
+
+    def _answer(self, route, head=False):
+        try:
+            self._check_host()
+            status, content_type, body = route()
+        except _RequestError as exc:
+            status, content_type, body = exc.status, "application/json", _json({"error": str(exc)})
+            self.close_connection = True  # the rest of a refused body may still be on the wire
+        except Exception:
+            # A bug, not bad input: answer 500 and let socketserver print the traceback.
+            self.close_connection = True
+            body = _json({"error": "internal error in skdigits serve; see the server's console."})
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "application/json", body, head)
+            raise
+        self._send(status, content_type, body, head)
+
+    def _send(self, status, content_type, body, head):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy",
+                         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                         "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _check_host(self):
+        if not self.check_host:
+            return
+        host = (self.headers.get("Host") or "").strip().lower()
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        if name not in _LOOPBACK:
+            raise _RequestError(HTTPStatus.FORBIDDEN, f"Host {host!r} is not this machine's loopback address.")
+
+    def _get(self):
+        path = self.path.split("?", 1)[0]
+        if path in ("/", "/index.html"):
+            return HTTPStatus.OK, "text/html; charset=utf-8", self.page
+        raise _RequestError(HTTPStatus.NOT_FOUND, "not found: this server answers GET / and POST /predict only.")
+
+    def _post(self):
+        if self.path.split("?", 1)[0] != "/predict":
+            raise _RequestError(HTTPStatus.NOT_FOUND, "not found: POST the drawing to /predict.")
+        content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if content_type != "application/json":
+            raise _RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                                f"Content-Type {content_type or 'missing'!s}; send application/json.")
+        drawing = _parse_drawing(self._body())
+        from skdigits.images import as_model_input
+        from skdigits.normalize import normalize_digit
+
+        try:
+            digit = normalize_digit(drawing, where="the drawing")
+        except DataError as exc:
+            raise _RequestError(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)) from None
+        with self.lock:  # one forward pass at a time: bounded CPU, and no assumption of thread safety
+            proba = self.model.predict_proba(as_model_input(self.model, digit[np.newaxis]))[0]
+        classes = [c.item() if hasattr(c, "item") else c for c in self.model.classes_]
+        answer = {"label": classes[int(np.argmax(proba))], "classes": classes,
+                  "probabilities": [round(float(p), 6) for p in proba], "image": digit.ravel().tolist()}
+        return HTTPStatus.OK, "application/json", _json(answer)
+
+    def _body(self):
+        if self.headers.get("Transfer-Encoding"):
+            raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "chunked bodies are not accepted; send a Content-Length.")
+        length = self.headers.get("Content-Length")
+        if length is None:
+            raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required.")
+        if not length.strip().isdigit():
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"Content-Length {length!r} is not a number of bytes.")
+        length = int(length)
+        if length > MAX_BODY:
+            raise _RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                                f"body of {length:,} bytes, above the limit of {MAX_BODY:,}.")
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            raise _RequestError(HTTPStatus.REQUEST_TIMEOUT, "the body did not arrive in time.") from None
+        if len(body) != length:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"body ended after {len(body)} of {length} bytes.")
+        return body
+
+
+def _parse_drawing(body):
+    """The request's canvas as an (h, w, 4) uint8 array; 4xx errors name what is wrong."""
+    try:
+        request = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _RequestError(HTTPStatus.BAD_REQUEST, f"the body is not JSON ({exc}).") from None
+    if not isinstance(request, dict):
+        raise _RequestError(HTTPStatus.BAD_REQUEST, 'send a JSON object {"width": W, "height": H, "rgba": base64}.')
+    width, height, rgba = request.get("width"), request.get("height"), request.get("rgba")
+    for name, value in (("width", width), ("height", height)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIDE:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"{name} must be an integer in 1..{MAX_SIDE}, not {value!r}.")
+    if not isinstance(rgba, str):
+        raise _RequestError(HTTPStatus.BAD_REQUEST, "rgba must be the canvas's RGBA bytes in base64.")
+    try:
+        pixels = base64.b64decode(rgba, validate=True)
+    except (binascii.Error, ValueError):
+        raise _RequestError(HTTPStatus.BAD_REQUEST, "rgba is not valid base64.") from None
+    if len(pixels) != width * height * 4:
+        raise _RequestError(HTTPStatus.BAD_REQUEST,
+                            f"rgba holds {len(pixels)} bytes; a {width}x{height} RGBA canvas is {width * height * 4}.")
+    return np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
+
+
+def _json(value):
+    return json.dumps(value).encode("utf-8")

@@ -1,7 +1,10 @@
 """Write files all-or-nothing: a temp file beside the target, then ``os.replace``.
 
-A crash, an exception or Ctrl-C while writing leaves the target exactly as it
-was (absent, or its previous content) and removes the temp file.
+A crash, an exception, Ctrl-C or SIGTERM while writing leaves the target
+exactly as it was (absent, or its previous content) and removes the temp
+file. Only a regular file (or a new one) is replaced: a FIFO, ``/dev/null``
+or the terminal is written in place, anything else special is refused (see
+:mod:`skdigits._output_paths`).
 """
 
 import contextlib
@@ -9,20 +12,11 @@ import os
 import secrets
 import stat
 
-__all__ = ["atomic_write", "atomic_save"]
+from skdigits._interrupt import sigterm_at_safe_points
+from skdigits._output_paths import STREAM, check_output_dir, check_output_file, open_stream, plan_output
+from skdigits.exceptions import InvalidParameterError, OutputPathError
 
-
-def _resolve_target(path):
-    # Write through a symlink, as open(path, "w") would, rather than replace it.
-    target = os.path.realpath(os.fspath(path))
-    if os.path.isdir(target):
-        raise IsADirectoryError(f"cannot write {os.fspath(path)!r}: it is a directory; pass a file name.")
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"cannot write {os.fspath(path)!r}: the folder {folder!r} does not exist; create it first."
-        )
-    return target
+__all__ = ["atomic_write", "atomic_save", "check_output_file", "check_output_dir"]
 
 
 def _create_temp(target):
@@ -42,6 +36,8 @@ def _create_temp(target):
             fd = os.open(temp, flags, 0o666)
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise OutputPathError(f"cannot write in the folder {folder!r} ({exc.strerror}).") from None
         os.close(fd)
         return temp
     raise FileExistsError(f"could not create a temporary file in {folder!r}")
@@ -53,6 +49,10 @@ def _discard(temp):
 
 
 def _commit(temp, target):
+    # The target may have been swapped for a special file since it was checked.
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.lstat(target).st_mode):
+            raise OutputPathError(f"cannot write {target!r}: it became a special file while it was written.")
     if os.path.exists(target):
         # Keep an existing file's permissions, as overwriting it in place would.
         with contextlib.suppress(OSError):
@@ -78,6 +78,18 @@ def atomic_write(path, mode="w", **open_kwargs):
     raises anything, including ``KeyboardInterrupt``, the temp file is
     removed, the exception propagates, and ``path`` is left untouched.
 
+    SIGTERM while the block runs (in the main thread, over the default
+    handler) raises :class:`skdigits._interrupt.Terminated` there, so the
+    temp file is removed too; one that comes while the temp file is created,
+    removed or renamed is held back until that step is done.
+
+    Only a regular file (or a new one) is replaced. A FIFO, ``/dev/null``,
+    ``/dev/tty`` and this process's own standard streams (``/dev/stdout``,
+    even redirected to a file) are written in place, with no temp file, so a
+    failure there can leave part of the output; a FIFO must have a reader.
+    Other devices, sockets, folders and paths in ``/proc`` or ``/sys`` are
+    refused before anything is written.
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -94,12 +106,13 @@ def atomic_write(path, mode="w", **open_kwargs):
 
     Raises
     ------
-    ValueError
+    skdigits.exceptions.InvalidParameterError
         If ``mode`` is not a plain write mode.
-    FileNotFoundError
-        If the folder of ``path`` does not exist.
-    IsADirectoryError
-        If ``path`` is a directory.
+    skdigits.exceptions.OutputPathError
+        If ``path`` is refused (see above), its folder does not exist or is
+        not writable, or a FIFO has no reader.
+    skdigits._interrupt.Terminated
+        If SIGTERM came while writing; nothing was replaced.
 
     Examples
     --------
@@ -112,18 +125,24 @@ def atomic_write(path, mode="w", **open_kwargs):
     'complete or nothing\\n'
     """
     if mode not in ("w", "wt", "wb"):
-        raise ValueError(f"mode={mode!r} is not supported; use 'w', 'wt' or 'wb'.")
-    target = _resolve_target(path)
-    temp = _create_temp(target)
-    try:
-        with open(temp, mode, **open_kwargs) as file:
+        raise InvalidParameterError(f"mode={mode!r} is not supported; use 'w', 'wt' or 'wb'.")
+    how, target = plan_output(path)
+    if how == STREAM:
+        with open(open_stream(target), mode, **open_kwargs) as file:
             yield file
-            file.flush()
-            os.fsync(file.fileno())
-        _commit(temp, target)
-    except BaseException:
-        _discard(temp)
-        raise
+        return
+    with sigterm_at_safe_points() as guard:
+        temp = _create_temp(target)
+        try:
+            with guard.raising(), open(temp, mode, **open_kwargs) as file:
+                yield file
+                file.flush()
+                os.fsync(file.fileno())
+            guard.check()
+            _commit(temp, target)
+        except BaseException:
+            _discard(temp)
+            raise
 
 
 def atomic_save(path, write_fn):
@@ -133,9 +152,12 @@ def atomic_save(path, write_fn):
     ``fig.savefig`` or ``joblib.dump``. The temp path is in the same folder as
     ``path`` and ends with its full file name (``.tmp-1a2b3c4d-model.joblib``),
     so format-by-extension writers behave as for ``path`` itself. If
-    ``write_fn`` raises anything, including ``KeyboardInterrupt``,
-    the temp file is removed, the exception propagates, and ``path`` is left
-    untouched.
+    ``write_fn`` raises anything, including ``KeyboardInterrupt`` or the
+    :class:`skdigits._interrupt.Terminated` that SIGTERM raises, the temp
+    file is removed, the exception propagates, and ``path`` is left
+    untouched. Special files are handled as in :func:`atomic_write`: for a
+    FIFO, ``/dev/null`` or a standard stream, ``write_fn`` is called with
+    ``path`` itself.
 
     Parameters
     ----------
@@ -153,10 +175,11 @@ def atomic_save(path, write_fn):
     Raises
     ------
     FileNotFoundError
-        If the folder of ``path`` does not exist, or ``write_fn`` wrote to
-        some other name than the one it was given.
-    IsADirectoryError
-        If ``path`` is a directory.
+        If ``write_fn`` wrote to some other name than the one it was given.
+    skdigits.exceptions.OutputPathError
+        As for :func:`atomic_write`.
+    skdigits._interrupt.Terminated
+        If SIGTERM came while writing; nothing was replaced.
 
     Examples
     --------
@@ -168,23 +191,33 @@ def atomic_save(path, write_fn):
     >>> np.load(target)
     array([0, 1, 2])
     """
-    target = _resolve_target(path)
-    temp = _create_temp(target)
-    # Remove the placeholder so a writer that saved under another name (say,
-    # with an extension appended) is caught below, not committed as empty.
-    os.remove(temp)
-    try:
-        write_fn(temp)
-        if not os.path.isfile(temp):
-            raise FileNotFoundError(
-                f"{write_fn!r} did not write the file it was given ({temp!r}); "
-                "does it append its own extension?"
-            )
-        # "rb+" because Windows only fsyncs a handle opened for writing.
-        with open(temp, "rb+") as file:
-            os.fsync(file.fileno())
-        _commit(temp, target)
-    except BaseException:
-        _discard(temp)
-        raise
+    how, target = plan_output(path)
+    if how == STREAM:
+        fd = open_stream(target)  # held open so a FIFO keeps its reader while write_fn reopens it
+        try:
+            write_fn(os.fspath(path))
+        finally:
+            os.close(fd)
+        return path
+    with sigterm_at_safe_points() as guard:
+        temp = _create_temp(target)
+        try:
+            # Remove the placeholder so a writer that saved under another name (say,
+            # with an extension appended) is caught below, not committed as empty.
+            os.remove(temp)
+            with guard.raising():
+                write_fn(temp)
+                if not os.path.isfile(temp):
+                    raise FileNotFoundError(
+                        f"{write_fn!r} did not write the file it was given ({temp!r}); "
+                        "does it append its own extension?"
+                    )
+                # "rb+" because Windows only fsyncs a handle opened for writing.
+                with open(temp, "rb+") as file:
+                    os.fsync(file.fileno())
+            guard.check()
+            _commit(temp, target)
+        except BaseException:
+            _discard(temp)
+            raise
     return path

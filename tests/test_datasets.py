@@ -16,7 +16,7 @@ from hypothesis.extra.numpy import arrays
 
 from skdigits import datasets
 from skdigits._atomic import atomic_save, atomic_write
-from skdigits.exceptions import DataError, DataTypeError, OutputPathError
+from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, OutputPathError
 from skdigits.datasets import (
     PIXEL_COLUMNS,
     load_digit_recognizer,
@@ -167,7 +167,7 @@ BAD_TABLES = [
 @pytest.mark.parametrize("change, match", [case[1:] for case in BAD_TABLES], ids=[case[0] for case in BAD_TABLES])
 def test_bad_csv_is_named_with_line_and_fix(tmp_path, train_lines, change, match):
     path = write_lines(tmp_path / "train.csv", change(train_lines))
-    with pytest.raises(ValueError, match=match) as info:
+    with pytest.raises(DataError, match=match) as info:
         load_digit_recognizer(path)
     assert str(path) in str(info.value)
 
@@ -235,13 +235,13 @@ def test_any_uint8_digits_round_trip(tmp_path_factory, X, labels, with_labels):
 @pytest.mark.parametrize(
     "X, y, error, match",
     [
-        (np.zeros((2, 783)), None, ValueError, r"shape \(n_digits, 784\).*got \(2, 783\)"),
-        (np.zeros((0, 784)), None, ValueError, r"n_digits >= 1"),
-        (np.full((2, 784), 256), None, ValueError, r"X\[0, 0\] is 256; pixels must be whole numbers 0-255"),
-        (np.full((2, 784), 0.5), None, ValueError, r"X\[0, 0\] is 0.5"),
-        (np.zeros((2, 784)), [1, 2, 3], ValueError, r"y has 3 labels but X has 2 rows"),
-        (np.zeros((2, 784)), [1, 10], ValueError, r"y\[1\] is 10; every label must be a whole digit 0-9"),
-        (pd.DataFrame(np.zeros((2, 785)), columns=TRAIN_HEADER), None, ValueError, r"'label' column.*as y"),
+        (np.zeros((2, 783)), None, DataError, r"shape \(n_digits, 784\).*got \(2, 783\)"),
+        (np.zeros((0, 784)), None, DataError, r"n_digits >= 1"),
+        (np.full((2, 784), 256), None, DataError, r"X\[0, 0\] is 256; pixels must be whole numbers 0-255"),
+        (np.full((2, 784), 0.5), None, DataError, r"X\[0, 0\] is 0.5"),
+        (np.zeros((2, 784)), [1, 2, 3], DataError, r"y has 3 labels but X has 2 rows"),
+        (np.zeros((2, 784)), [1, 10], DataError, r"y\[1\] is 10; every label must be a whole digit 0-9"),
+        (pd.DataFrame(np.zeros((2, 785)), columns=TRAIN_HEADER), None, DataError, r"'label' column.*as y"),
     ],
 )
 def test_write_digit_recognizer_rejects_bad_input(tmp_path, X, y, error, match):
@@ -262,17 +262,17 @@ def test_write_submission_format(tmp_path):
 @pytest.mark.parametrize(
     "predictions, error, match",
     [
-        ([], ValueError, r"predictions is empty"),
-        (np.full((3, 10), 0.1), ValueError, r"shape \(3, 10\), which looks like class probabilities.*argmax"),
-        (np.zeros((3, 1)), ValueError, r"must be 1-D.*ravel\(\)"),
-        ([1, 2.5], ValueError, r"predictions\[1\] is 2.5; every label must be a whole digit 0-9"),
-        ([1, 10], ValueError, r"predictions\[1\] is 10"),
-        ([-1, 1], ValueError, r"predictions\[0\] is -1"),
-        ([1.0, np.nan], ValueError, r"predictions\[1\] is nan"),
-        ([1, None], ValueError, r"predictions\[1\] is nan"),
-        (["1", "2"], TypeError, r"integer digit labels 0-9; got dtype <U1"),
-        ([True, False], TypeError, r"got dtype bool"),
-        ([1, "x", object()], TypeError, r"some entries are not numbers"),
+        ([], DataError, r"predictions is empty"),
+        (np.full((3, 10), 0.1), DataError, r"shape \(3, 10\), which looks like class probabilities.*argmax"),
+        (np.zeros((3, 1)), DataError, r"must be 1-D.*ravel\(\)"),
+        ([1, 2.5], DataError, r"predictions\[1\] is 2.5; every label must be a whole digit 0-9"),
+        ([1, 10], DataError, r"predictions\[1\] is 10"),
+        ([-1, 1], DataError, r"predictions\[0\] is -1"),
+        ([1.0, np.nan], DataError, r"predictions\[1\] is nan"),
+        ([1, None], DataError, r"predictions\[1\] is nan"),
+        (["1", "2"], DataTypeError, r"integer digit labels 0-9; got dtype <U1"),
+        ([True, False], DataTypeError, r"got dtype bool"),
+        ([1, "x", object()], DataTypeError, r"some entries are not numbers"),
     ],
 )
 def test_write_submission_rejects_bad_predictions(tmp_path, predictions, error, match):
@@ -358,13 +358,14 @@ def test_atomic_save_keeps_suffix_and_cleans_up(tmp_path):
 
 
 def test_atomic_write_refuses_bad_targets(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist; create it first"):
+    with pytest.raises(OutputPathError, match="does not exist; create it first"):
         write_submission([1], tmp_path / "missing" / "submission.csv")
-    with pytest.raises(IsADirectoryError, match="is a directory"):
+    with pytest.raises(OutputPathError, match="it is a folder; pass a file name inside it"):
         write_submission([1], tmp_path)
-    with pytest.raises(ValueError, match="mode='a' is not supported"):
+    with pytest.raises(InvalidParameterError, match="mode='a' is not supported"):
         with atomic_write(tmp_path / "x", mode="a"):
             pass
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and symlinks")

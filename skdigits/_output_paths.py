@@ -1,0 +1,184 @@
+"""Decide how an output path may be written: replaced atomically, streamed in place, or refused.
+
+A temp file renamed onto the target replaces whatever the target was, so
+that is done only for a regular file (or a new one). What is not a regular
+file is written in place or refused, per type:
+
+- a FIFO, ``/dev/null``, ``/dev/tty`` and this process's own terminal or
+  standard streams (``/dev/stdout``, ``/dev/stderr``, ``/proc/self/fd/N``,
+  even when they are redirected to a file): streamed in place, no temp file;
+- any other device (``/dev/mem``, a disk), a socket, a folder: refused;
+- anything in ``/proc`` or ``/sys`` (kernel settings, not files): refused.
+"""
+
+import contextlib
+import errno
+import os
+import secrets
+import stat
+
+from skdigits.exceptions import OutputPathError
+
+__all__ = ["REPLACE", "STREAM", "plan_output", "check_output_file", "check_output_dir", "open_stream"]
+
+REPLACE, STREAM = "replace", "stream"
+_KERNEL_FILE_SYSTEMS = ("/proc", "/sys")
+_KINDS = {stat.S_ISCHR: "character device", stat.S_ISBLK: "block device", stat.S_ISSOCK: "socket"}
+
+
+def _refuse(path, why):
+    return OutputPathError(f"cannot write {os.fspath(path)!r}: {why}")
+
+
+def _kernel_file_system(real):
+    return next((root for root in _KERNEL_FILE_SYSTEMS if real == root or real.startswith(root + "/")), None)
+
+
+def _is_descriptor_alias(path):
+    """Whether ``path`` reaches an open file descriptor (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``)."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symlink hops
+        if current.startswith("/dev/fd/") or (current.startswith("/proc/") and "/fd/" in current):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return False
+
+
+def _streamable_devices():
+    """Device numbers that are safe to write into: /dev/null, /dev/tty and our own standard streams."""
+    devices = set()
+    for name in ("/dev/null", "/dev/tty"):
+        with contextlib.suppress(OSError):
+            devices.add(os.stat(name).st_rdev)
+    for fd in (0, 1, 2):
+        with contextlib.suppress(OSError):
+            info = os.fstat(fd)
+            if stat.S_ISCHR(info.st_mode):
+                devices.add(info.st_rdev)
+    return devices
+
+
+def plan_output(path):
+    """Return how to write ``path``: ``(REPLACE, real_target)`` or ``(STREAM, path)``.
+
+    Symlinks are followed, as ``open(path, "w")`` would, and the rules
+    apply to what they reach.
+
+    Raises
+    ------
+    OutputPathError
+        If ``path`` is a folder, a device other than those above, a socket,
+        in a folder that does not exist, or in ``/proc`` or ``/sys``.
+    """
+    path = os.fspath(path)
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    except NotADirectoryError:
+        raise _refuse(path, "a part of the path is a file, not a folder.") from None
+    except OSError as exc:  # a symlink loop, a folder we may not enter
+        raise _refuse(path, f"{exc.strerror}.") from None
+    mode = None if info is None else info.st_mode
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISDIR(mode):
+            raise _refuse(path, f"it is a folder; pass a file name inside it, e.g. {os.path.join(path, 'out.csv')}.")
+        if stat.S_ISFIFO(mode) or (stat.S_ISCHR(mode) and info.st_rdev in _streamable_devices()):
+            return STREAM, path
+        kind = next((name for test, name in _KINDS.items() if test(mode)), "special file")
+        raise _refuse(
+            path, f"it is a {kind}. skdigits writes regular files, FIFOs, /dev/null and the terminal, "
+            "and never replaces a special file; pass a file name.",
+        )
+    if mode is not None and _is_descriptor_alias(path):
+        return STREAM, path  # e.g. /dev/stdout redirected to a file: write where the shell pointed it
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
+    if _kernel_file_system(target):
+        raise _refuse(path, f"it is in {_kernel_file_system(target)}, a kernel file system, not a place for files.")
+    if not os.path.isdir(folder):
+        raise _refuse(path, f"the folder {folder!r} does not exist; create it first.")
+    return REPLACE, target
+
+
+def open_stream(path):
+    """Open a FIFO or device for writing in place; return the file descriptor.
+
+    A FIFO without a reader would block the open forever, so it is opened
+    without blocking and refused when nobody reads it.
+    """
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    if stat.S_ISREG(os.stat(path).st_mode):
+        flags |= os.O_TRUNC  # a standard stream redirected to a file, like the shell's ">"
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise _refuse(path, "it is a FIFO (named pipe) that nobody reads; start the reader first.") from None
+        raise _refuse(path, f"{exc.strerror}.") from None
+    os.set_blocking(fd, True)
+    return fd
+
+
+def _probe(path, folder):
+    """Create and remove a file in ``folder``: the only sure test that it is writable (root ignores modes)."""
+    probe = os.path.join(folder, f".tmp-{secrets.token_hex(4)}-write-test")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise _refuse(path, f"the folder {folder!r} is not writable ({exc.strerror}).") from None
+    os.remove(probe)
+
+
+def check_output_file(path):
+    """Check, before any long work, that ``path`` can be written as the atomic writers would.
+
+    Creates nothing that stays: a file is created and removed in the
+    target's folder to test it. A FIFO need not have a reader yet.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file a command will write later (a model, a submission, a figure).
+
+    Raises
+    ------
+    skdigits.exceptions.OutputPathError
+        If the path would be refused when written (see :func:`plan_output`),
+        or its folder is not writable (read-only, ``/proc``).
+    """
+    how, target = plan_output(path)
+    if how == REPLACE:
+        _probe(path, os.path.dirname(target))
+
+
+def check_output_dir(folder):
+    """Check, before any long work, that files can be written in ``folder``; create it if missing.
+
+    The folder is created (with its parents) as the writes would create it
+    later; a file is created and removed in it to test it.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The output folder, e.g. the CLI's ``--output-dir``.
+
+    Raises
+    ------
+    skdigits.exceptions.OutputPathError
+        If ``folder`` is a file, is in ``/proc`` or ``/sys``, cannot be
+        created, or is not writable.
+    """
+    folder = os.fspath(folder)
+    real = os.path.realpath(folder)
+    if _kernel_file_system(real):
+        raise _refuse(folder, f"it is in {_kernel_file_system(real)}, a kernel file system, not a place for files.")
+    if os.path.exists(real) and not os.path.isdir(real):
+        raise _refuse(folder, "it is a file, not a folder; pass a folder for the outputs.")
+    try:
+        os.makedirs(real, exist_ok=True)
+    except OSError as exc:
+        raise _refuse(folder, f"the folder cannot be created ({exc.strerror}).") from None
+    _probe(folder, real)

@@ -1,0 +1,279 @@
+"""Hostile CSV files: bounded time and memory, a skdigits error naming the file and line, never a hang.
+
+Each file is built as an attacker would: blank-line and NUL-byte bombs, wide
+headers, endless lines, booleans for digits, special files for paths. The
+budgets are tested at their defaults where that is cheap, and lowered
+(monkeypatch) where building a file over the default would be slow.
+"""
+
+import os
+import socket
+import threading
+import time
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skdigits import datasets
+from skdigits.datasets import PIXEL_COLUMNS, load_digit_recognizer
+from skdigits.exceptions import BudgetExceededError, DataError, SkdigitsError
+
+HEADER = "label," + ",".join(PIXEL_COLUMNS) + "\n"
+ROW = "3," + ",".join(["0"] * 784) + "\n"
+
+
+def cell_row(label="3", first_pixel="0"):
+    return f"{label},{first_pixel}," + ",".join(["0"] * 783) + "\n"
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "train.csv"
+
+    def write(content):
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    return write
+
+
+def timed_load(path):
+    start = time.perf_counter()
+    try:
+        return load_digit_recognizer(path), time.perf_counter() - start
+    except SkdigitsError as exc:
+        return exc, time.perf_counter() - start
+
+
+# ---------------------------------------------------------------- bombs: bounded work
+
+
+def test_two_million_blank_lines_cost_no_time(csv_file):
+    loaded, seconds = timed_load(csv_file(HEADER + ROW * 3 + "\n" * 2_000_000))
+    assert len(loaded[0]) == 3 and seconds < 1.5, seconds  # 76 s before
+    error, seconds = timed_load(csv_file(HEADER + ROW * 3 + "\r\n" * 2_000_000 + ROW))
+    assert isinstance(error, DataError) and seconds < 1.5, seconds
+    assert "train.csv, line 5: the line is blank; delete it." in str(error)
+
+
+def test_millions_of_short_lines_hit_the_row_budget_before_parsing(csv_file):
+    error, seconds = timed_load(csv_file(HEADER + "   \n" * 2_000_000))
+    assert isinstance(error, BudgetExceededError) and seconds < 1.5, seconds
+    assert f"line {datasets.MAX_CSV_ROWS + 2}: the file has more than 100,000 rows" in str(error)
+    assert "MAX_CSV_ROWS" in str(error)
+
+
+def test_row_budget_names_the_first_row_over_it(csv_file, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_CSV_ROWS", 4)
+    assert len(load_digit_recognizer(csv_file(HEADER + ROW * 4))[0]) == 4
+    with pytest.raises(BudgetExceededError, match=r"train\.csv, line 6: the file has more than 4 rows"):
+        load_digit_recognizer(csv_file(HEADER + ROW * 5))
+
+
+def test_sparse_two_gigabyte_hole_is_refused_before_reading(csv_file):
+    path = csv_file(HEADER + ROW * 4)
+    with open(path, "r+b") as f:
+        f.truncate(2 * 2**30)
+    error, seconds = timed_load(path)
+    assert isinstance(error, BudgetExceededError) and seconds < 0.5
+    assert "larger than 536,870,912 bytes" in str(error) and "MAX_CSV_BYTES" in str(error)
+
+
+def test_nul_hole_within_the_budget_is_refused_at_its_line_in_a_few_megabytes(csv_file, monkeypatch):
+    monkeypatch.setattr(datasets, "MAX_CSV_BYTES", 4 * 2**30)  # the reader itself must stream
+    path = csv_file(HEADER + ROW * 4)
+    with open(path, "r+b") as f:
+        f.truncate(2 * 2**30)
+    tracemalloc.start()
+    try:
+        error, seconds = timed_load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(error, DataError) and seconds < 2, seconds
+    assert "line 6: the line holds a NUL byte" in str(error)
+    assert peak < 64 * 2**20, peak  # 4 GB before
+
+
+def test_nul_bytes_inside_a_row(csv_file):
+    with pytest.raises(DataError, match=r"line 3: the line holds a NUL byte"):
+        load_digit_recognizer(csv_file(HEADER + ROW + "3,\0" + ROW[3:]))
+
+
+def test_header_of_a_million_columns_is_refused_quickly(csv_file):
+    wide = "label," + ",".join(f"pixel{i}" for i in range(10**6)) + "\n"
+    error, seconds = timed_load(csv_file(wide + ROW))
+    assert isinstance(error, BudgetExceededError) and seconds < 0.5, seconds
+    assert "line 1: the line is longer than 65,536 bytes" in str(error)
+
+
+def test_header_of_too_many_pixel_columns_within_the_line_budget(csv_file):
+    wide = "label," + ",".join(f"pixel{i}" for i in range(2000)) + "\n"
+    with pytest.raises(DataError, match=r"line 1: the header has 2000 pixel columns, expected 784"):
+        load_digit_recognizer(csv_file(wide + ROW))
+
+
+def test_endless_line_is_refused_at_its_line(csv_file):
+    error, seconds = timed_load(csv_file(HEADER + ROW + "3," + " " * 50_000_000))
+    assert isinstance(error, BudgetExceededError) and seconds < 1, seconds
+    assert "line 3: the line is longer than 65,536 bytes" in str(error)
+    with pytest.raises(BudgetExceededError, match=r"line 2: the line is longer"):
+        load_digit_recognizer(csv_file(HEADER + "3," + "0" * 70_000 + "\n"))
+
+
+# ---------------------------------------------------------------- line ends, quotes, encodings
+
+
+def test_cr_only_line_ends_get_a_clear_error(csv_file):
+    with pytest.raises(DataError, match=r"line 1: the line holds a lone carriage return.*LF or CRLF"):
+        load_digit_recognizer(csv_file((HEADER + ROW * 3).replace("\n", "\r")))
+    with pytest.raises(DataError, match=r"line 3: the line holds a lone carriage return"):
+        load_digit_recognizer(csv_file(HEADER + ROW + ROW.replace(",0,", ",0\r,", 1)))
+    with pytest.raises(DataError, match=r"line 1: the line holds a lone carriage return"):
+        load_digit_recognizer(csv_file(HEADER.replace("label,", "label\r,") + ROW))
+
+
+def test_quotes_are_refused(csv_file):
+    quoted = ROW.replace("3,", '"3\n4",', 1)  # a quoted newline would shift every line number
+    with pytest.raises(DataError, match=r"line 2: the line holds a quote"):
+        load_digit_recognizer(csv_file(HEADER + quoted))
+
+
+def test_quoted_header_is_read(csv_file):
+    header = ",".join(f'"{name}"' for name in ["label", *PIXEL_COLUMNS]) + "\n"  # R's write.csv
+    X, y = load_digit_recognizer(csv_file(header + ROW))
+    assert y.tolist() == [3] and X.shape == (1, 784)
+
+
+# ---------------------------------------------------------------- cells that are not digits
+
+
+@pytest.mark.parametrize("label, pixel, match", [
+    ("TRUE", "0", r"line 3, column 1 \(label\): 'TRUE' is not a number; labels must be digits 0-9"),
+    ("False", "0", r"line 3, column 1 \(label\): 'False' is not a number"),
+    ("3", "True", r"line 3, column 2 \(pixel0\): 'True' is not a number; pixels must be whole numbers"),
+    ("3", "false", r"line 3, column 2 \(pixel0\): 'false' is not a number"),
+    ("3", "inf", r"line 3, column 2 \(pixel0\): 'inf' is not a finite number"),
+    ("3", "-Infinity", r"line 3, column 2 \(pixel0\): '-Infinity' is not a finite number"),
+    ("3", "1e999", r"line 3, column 2 \(pixel0\): 'inf' is not a finite number"),
+    ("nan", "0", r"line 3, column 1 \(label\): the value is missing"),
+    ("3", "0x10", r"line 3, column 2 \(pixel0\): '0x10' is not a number"),
+    ("3", "1_0", r"line 3, column 2 \(pixel0\): '1_0' is not a number"),
+    ("3", "\u0661", r"line 3, column 2 \(pixel0\): '\u0661' is not a number"),  # an Arabic-Indic 1
+    ("3", "  ", r"line 3, column 2 \(pixel0\): the value is missing"),
+    ("3", "2.5e0", r"line 3, column 2 \(pixel0\): 2.5 is not a whole number"),
+    ("-0", "256", r"line 3, column 2 \(pixel0\): value 256 is out of range"),
+])
+def test_cells_that_are_not_digits_are_named(csv_file, label, pixel, match):
+    with pytest.raises(DataError, match=match):
+        load_digit_recognizer(csv_file(HEADER + ROW + cell_row(label, pixel)))
+
+
+def test_a_file_of_only_booleans(csv_file):
+    with pytest.raises(DataError, match=r"line 2, column 1 \(label\): 'FALSE' is not a number"):
+        load_digit_recognizer(csv_file(HEADER + ",".join(["FALSE"] * 785) + "\n"))
+
+
+def test_whole_floats_and_exponents_are_still_digits(csv_file):
+    X, y = load_digit_recognizer(csv_file(HEADER + "3.0,1e2," + ",".join([" 0"] * 783) + "\n"))
+    assert y.tolist() == [3] and X.iat[0, 0] == 100
+
+
+def test_earlier_errors_come_first_in_a_block_with_text(csv_file):
+    with pytest.raises(DataError, match=r"line 3, column 2 \(pixel0\): value 300 is out of range"):
+        load_digit_recognizer(csv_file(HEADER + ROW + cell_row("3", "300") + cell_row("TRUE")))
+
+
+def test_a_line_of_only_spaces_or_commas(csv_file):
+    for line in ("   \n", "," * 784 + "\n"):
+        with pytest.raises(DataError, match=r"line 3: the line holds no values \(only spaces or commas\)"):
+            load_digit_recognizer(csv_file(HEADER + ROW + line + ROW))
+
+
+def test_extra_values_on_the_first_line_of_a_block(csv_file, monkeypatch):
+    # pandas drops extra values on the first line it sees; every block starts one.
+    monkeypatch.setattr("skdigits._csv_reader._BLOCK_BYTES", len(ROW) + 10)
+    with pytest.raises(DataError, match=r"line 4: the line has 786 values but the header has 785"):
+        load_digit_recognizer(csv_file(HEADER + ROW * 2 + ROW.replace("\n", ",0\n")))
+
+
+# ---------------------------------------------------------------- paths that are not files
+
+
+def load_in_thread(path, timeout=10):
+    """Load in a thread, so a reader that blocks on a FIFO fails the test instead of hanging it."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = load_digit_recognizer(path)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))  # release the blocked open
+        pytest.fail(f"loading {path} hung")
+    return outcome
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs")
+def test_fifo_and_a_symlink_to_it_are_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "train.csv"
+    os.mkfifo(fifo)
+    link = tmp_path / "link.csv"
+    link.symlink_to(fifo)
+    for path in (fifo, link):
+        error = load_in_thread(path).get("error")
+        assert isinstance(error, DataError), error
+        assert "this is a FIFO (named pipe), not a regular file" in str(error)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="a Unix /dev")
+def test_devices_and_sockets_are_refused(tmp_path):
+    with pytest.raises(DataError, match=r"/dev/zero: this is a character device, not a regular file"):
+        load_digit_recognizer("/dev/zero")  # endless: reading it would never finish
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    try:
+        with pytest.raises(DataError, match=r"this is a socket, not a regular file"):
+            load_digit_recognizer(tmp_path / "sock")
+    finally:
+        sock.close()
+
+
+def test_a_folder_and_a_file_used_as_a_folder(tmp_path):
+    with pytest.raises(DataError, match=r"this is a folder; pass the CSV file inside it, e.g. .*train\.csv"):
+        load_digit_recognizer(tmp_path)
+    (tmp_path / "train.csv").write_text(HEADER + ROW)
+    with pytest.raises(FileNotFoundError, match=r"no such file"):
+        load_digit_recognizer(tmp_path / "train.csv" / "inner.csv")
+
+
+# ---------------------------------------------------------------- fuzz: only skdigits errors
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.lists(st.one_of(
+        st.binary(max_size=40),
+        st.sampled_from([b"\n", b"\r", b"\r\n", b",", b"\0", b'"', b"TRUE", b"nan", b"-1", b"255", b"1e3", b"\xff"]),
+        st.just(ROW.encode()),
+    ), max_size=30),
+    train=st.booleans(),
+)
+def test_any_bytes_after_a_valid_header_load_or_raise_a_skdigits_error(csv_file, body, train):
+    header = HEADER if train else HEADER.split(",", 1)[1]
+    path = csv_file(header.encode() + b"".join(body))
+    try:
+        loaded = load_digit_recognizer(path)
+    except SkdigitsError as exc:
+        assert str(path) in str(exc)
+        return
+    X = loaded[0] if train else loaded
+    assert X.shape[1] == 784 and X.dtypes.eq(np.uint8).all()

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from skdigits._params import CLASSIFIER_PARAMETERS
 from skdigits._validation import validate_images
-from skdigits.exceptions import DataError, DataTypeError
+from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, UnsafeModelError
 from skdigits.persistence.reader import Estimators, load_safe
 
 __all__ = ["load_predictor", "DigitPredictor", "DigitEnsemblePredictor"]
@@ -314,8 +314,22 @@ class _Predictors(Estimators):
     def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed):
         from skdigits._numpy_network import build_network
 
+        _check_classifier_params(params, where)
         return DigitPredictor(build_network(architecture, arrays), classes, image_shape=params.get("image_shape"),
                               feature_names=attributes.get("feature_names_in_"))
 
 
 _PREDICTORS = _Predictors()
+
+
+def _check_classifier_params(params, where):
+    """The classifier's own constraints (TensorFlow-free), but on the Keras objects it would build."""
+    from skdigits import _params
+
+    keras_built = ("optimizer", "callbacks")  # kept as checked configs here: Keras is not imported
+    constraints = {name: rule for name, rule in _params.CLASSIFIER_CONSTRAINTS.items() if name not in keras_built}
+    try:
+        _params.validate(constraints, {name: params[name] for name in constraints if name in params},
+                         "CNNDigitClassifier")
+    except InvalidParameterError as exc:
+        raise UnsafeModelError(f"{where}: {exc}") from None

@@ -18,7 +18,7 @@ import numpy as np
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 
-__all__ = ["parse_json", "dump_json", "fields", "integer", "real", "boolean", "string", "image_shape",
+__all__ = ["parse_json", "dump_json", "fields", "integer", "counted", "real", "boolean", "string", "image_shape",
            "labels_to_json", "labels_from_json", "params_to_json", "params_from_json"]
 
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -104,6 +104,13 @@ def integer(value, where, *, low, high):
     """``value`` if it is an int (not a bool) in ``[low, high]``."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise UnsafeModelError(f"{where} is {_short(value)}; expected an int in [{low:,}, {high:,}].")
+    return value
+
+
+def counted(value, where, budget):
+    """``value`` if it is an int >= 1 within the budget named ``budget`` (checked as a budget)."""
+    integer(value, where, low=1, high=1 << 63)
+    budgets.check(budget, value, getattr(budgets, budget), f"as {where}")
     return value
 
 

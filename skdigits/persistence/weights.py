@@ -95,11 +95,10 @@ def check_architecture(arch, where):
         raise UnsafeModelError(f"{where} has {len(filters)} filters and {len(kernels)} kernel sizes.")
     checked = {
         "image_shape": mf.image_shape(arch["image_shape"], f"{where}.image_shape"),
-        "n_classes": mf.integer(arch["n_classes"], f"{where}.n_classes", low=1, high=budgets.MAX_CLASSES),
-        "filters": tuple(mf.integer(f, f"{where}.filters", low=1, high=budgets.MAX_FILTERS) for f in filters),
-        "kernel_sizes": tuple(mf.integer(k, f"{where}.kernel_sizes", low=1, high=budgets.MAX_KERNEL_SIZE)
-                              for k in kernels),
-        "dense_units": mf.integer(arch["dense_units"], f"{where}.dense_units", low=1, high=budgets.MAX_DENSE_UNITS),
+        "n_classes": mf.counted(arch["n_classes"], f"{where}.n_classes", "MAX_CLASSES"),
+        "filters": tuple(mf.counted(f, f"{where}.filters", "MAX_FILTERS") for f in filters),
+        "kernel_sizes": tuple(mf.counted(k, f"{where}.kernel_sizes", "MAX_KERNEL_SIZE") for k in kernels),
+        "dense_units": mf.counted(arch["dense_units"], f"{where}.dense_units", "MAX_DENSE_UNITS"),
         "dropout": mf.real(arch["dropout"], f"{where}.dropout", low=0, high=1),
         "batch_norm": mf.boolean(arch["batch_norm"], f"{where}.batch_norm"),
         "augmentation": None,

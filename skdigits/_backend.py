@@ -12,6 +12,8 @@ so that ``import skdigits`` itself stays free of TensorFlow.
 import os
 import sys
 
+from skdigits import _compat
+
 
 def tensorflow_logs_requested():
     """Tell whether the user asked to see TensorFlow's own log output.
@@ -89,8 +91,9 @@ def _import_quietly():
 
 tf, keras = _import_quietly()
 
-# scikeras patches keras.Model.__reduce__ on import; importing it here makes
-# every fitted model picklable no matter which skdigits module loads first.
-import scikeras  # noqa: E402,F401
+# scikeras patches keras.Model.__reduce__ on import (see skdigits._compat);
+# doing it here makes every fitted model picklable no matter which skdigits
+# module loads first.
+_compat.install_keras_pickling()
 
-__all__ = ["tf", "keras", "tensorflow_logs_requested", "thread_budget"]
+__all__ = ["keras", "tensorflow_logs_requested", "tf", "thread_budget"]

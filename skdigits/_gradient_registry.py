@@ -5,23 +5,22 @@ distribution strategy, and that wraps them in ``tf.custom_gradient``, which
 registers a uniquely named entry in TensorFlow's global gradient registry on
 every trace and never removes it. Each entry holds the whole traced training
 step, so every new network that is fitted leaves ~7 MB behind
-(benchmarks/memory_variants.py: 7.4 MB per fit/predict cycle, 0.5 with this).
-The entries are only read while a graph is being traced, so once no fit is
-running they can go.
+(``benchmarks/memory_cycles.py``, see benchmarks/README.md: 7.2 MB of growth
+per fit/predict cycle without this, 0.66 MB with it). The entries are only
+read while a graph is being traced, so once no fit is running they can go.
+
+The registry is private TensorFlow; :func:`skdigits._compat.tensorflow_gradient_registry`
+reaches it, and ``tests/test_compat.py`` fails if it moves.
 """
 
 import contextlib
 import threading
 
+from skdigits._compat import tensorflow_gradient_registry
+
 _lock = threading.Lock()
 _active = 0
 _before = set()
-
-
-def _registry():
-    from tensorflow.python.framework import ops  # private: there is no public handle
-
-    return getattr(getattr(ops, "_gradient_registry", None), "_registry", None)
 
 
 @contextlib.contextmanager
@@ -37,7 +36,7 @@ def releasing_traced_gradients():
     None
     """
     global _active, _before
-    registry = _registry()
+    registry = tensorflow_gradient_registry()
     if registry is None:  # another TensorFlow layout: leave it alone
         yield
         return

@@ -1,91 +1,321 @@
-"""Checks of CNNDigitClassifier's constructor parameters, run at fit time."""
+"""The constraints on every skdigits parameter, in scikit-learn's ``_parameter_constraints`` style.
 
-import numbers
+One style for all of them: each estimator declares a ``_parameter_constraints``
+dict and calls :func:`validate_params` at fit; :func:`build_cnn` and the
+augmentation layer call :func:`validate` on their arguments. scikit-learn's
+constraints are extended where they are too lenient for input that may be
+hostile: :class:`Number` refuses inf, nan and booleans, and the sequence
+constraints check every element. Errors are :class:`ParameterError`, which
+is both skdigits' and scikit-learn's ``InvalidParameterError``, with
+scikit-learn's message ("The 'x' parameter of Y must be ... Got ... instead.").
+
+This module imports neither TensorFlow nor Keras, so TensorFlow-free code
+(the NumPy predictor) can check parameters too.
+"""
+
+import math
+import sys
+from numbers import Integral, Real
 
 import numpy as np
 
+from skdigits._compat import (
+    HasMethods,
+    Interval,
+    Options,
+    SklearnInvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from skdigits._shapes import image_shape_problem
+from skdigits.exceptions import InvalidParameterError
+from skdigits.schedules import SCHEDULES
+
+
+class ParameterError(InvalidParameterError, SklearnInvalidParameterError):
+    """A parameter of the wrong type or out of range.
+
+    skdigits' :class:`~skdigits.exceptions.InvalidParameterError`, and also
+    scikit-learn's, so that scikit-learn's own checks recognise it.
+    """
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+class Number(Interval):
+    """An Interval of finite numbers that refuses booleans.
+
+    scikit-learn's ``Interval(Real, 0, None)`` admits ``inf`` and its
+    integer intervals admit ``True``; neither is a meaningful learning rate,
+    epoch count or scale. NumPy numbers are accepted.
+    """
+
+    def is_satisfied_by(self, val):
+        if _is_bool(val):
+            return False
+        if isinstance(val, Real) and not isinstance(val, Integral) and not math.isfinite(val):
+            return False
+        return super().is_satisfied_by(val)
+
+    def __str__(self):
+        text = super().__str__()
+        return text if self.type is Integral else "a finite " + text.removeprefix("a ")
+
+
+class _Structured(Options):
+    """Base of the constraints on values with parts (sequences, pairs).
+
+    It subclasses Options only because scikit-learn's ``make_constraint``
+    accepts no other custom constraint (see :mod:`skdigits._compat`);
+    subclasses define ``is_satisfied_by`` and ``__str__``.
+    """
+
+    def __init__(self):
+        super().__init__(type=object, options=set())
+
+
+def _sequence(value):
+    """``value`` as a tuple if it is a list, tuple or 1-D array, else None."""
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim == 1):
+        return tuple(value)
+    return None
+
+
+class PositiveInts(_Structured):
+    """A non-empty list or tuple of ints >= 1 (booleans refused)."""
+
+    def is_satisfied_by(self, val):
+        items = _sequence(val)
+        return bool(items) and all(Number(Integral, 1, None, closed="left").is_satisfied_by(i) for i in items)
+
+    def __str__(self):
+        return "a non-empty list or tuple of ints >= 1"
+
+
+class ImageShape(_Structured):
+    """A pair ``(height, width)`` of ints >= 1; with ``inferred``, one of them may be -1."""
+
+    def __init__(self, *, inferred=True):
+        super().__init__()
+        self.inferred = inferred
+
+    def is_satisfied_by(self, val):
+        if image_shape_problem(val) is not None or val is None:
+            return False
+        return self.inferred or min(val) >= 1
+
+    def __str__(self):
+        if self.inferred:
+            return "a pair (height, width) of ints >= 1, at most one of them -1 (inferred)"
+        return "a pair (height, width) of ints >= 1"
+
+
+class KerasInstances(_Structured):
+    """Instances of a Keras class named by its path (``"callbacks.Callback"``), or a list of them.
+
+    Resolved only when Keras is already imported: without it no Keras
+    object can exist, and checking must not import TensorFlow.
+    """
+
+    def __init__(self, path, *, many=False):
+        super().__init__()
+        self.path, self.many = path, many
+
+    def _class(self):
+        keras = sys.modules.get("keras")
+        if keras is None:
+            return None
+        for part in self.path.split("."):
+            keras = getattr(keras, part)
+        return keras
+
+    def is_satisfied_by(self, val):
+        cls = self._class()
+        if not self.many:
+            return cls is not None and isinstance(val, cls)
+        items = val if isinstance(val, (list, tuple)) else None
+        return items is not None and (not items or (cls is not None and all(isinstance(v, cls) for v in items)))
+
+    def __str__(self):
+        what = f"keras.{self.path}"
+        return f"a list of {what} instances" if self.many else f"a {what} instance"
+
+
+def validate(constraints, params, caller):
+    """Check ``params`` against ``constraints``; raise :class:`ParameterError` naming the first bad one.
+
+    Parameters
+    ----------
+    constraints : dict
+        Parameter name to a list of scikit-learn constraints, as in an
+        estimator's ``_parameter_constraints``.
+    params : dict
+        Parameter name to value.
+    caller : str
+        The estimator or function the parameters belong to, for the message.
+
+    Raises
+    ------
+    ParameterError
+        With scikit-learn's message: the parameter, the valid values, and
+        the value given.
+    """
+    try:
+        validate_parameter_constraints(constraints, params, caller_name=caller)
+    except SklearnInvalidParameterError as exc:
+        raise ParameterError(str(exc)) from None
+
+
+def validate_params(estimator):
+    """Check an estimator's constructor parameters against its ``_parameter_constraints``.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        An skdigits estimator.
+
+    Raises
+    ------
+    ParameterError
+        If a parameter has the wrong type or is out of range.
+    """
+    validate(type(estimator)._parameter_constraints, estimator.get_params(deep=False), type(estimator).__name__)
+
+
+def fail(caller, name, value, expected):
+    """Raise :class:`ParameterError` in scikit-learn's words, for checks that span parameters.
+
+    Parameters
+    ----------
+    caller : str
+        The estimator or function.
+    name : str
+        The parameter.
+    value : object
+        Its value.
+    expected : str
+        What it must be.
+    """
+    raise ParameterError(f"The {name!r} parameter of {caller} must be {expected}. Got {value!r} instead.")
+
+
+#: A seed: None or an int that NumPy accepts as one (no booleans).
+SEED = [None, Number(Integral, 0, 2**32 - 1, closed="both")]
+#: scikit-learn's ``random_state``: a seed or a RandomState.
+RANDOM_STATE = [*SEED, np.random.RandomState]
+_FRACTION = Number(Real, 0, 1, closed="left")
+_COUNT = Number(Integral, 1, None, closed="left")
+_NON_NEGATIVE_INT = Number(Integral, 0, None, closed="left")
+
+#: The augmentation's ranges, shared by the classifier and RandomDigitAffine.
+#: A rotation beyond 180 degrees repeats the same angles, so it is refused.
+ROTATION = Number(Real, 0, 180, closed="both")
+
+CLASSIFIER_CONSTRAINTS = {
+    "augment": ["boolean"],
+    "batch_norm": ["boolean"],
+    "batch_size": [_COUNT],
+    "callbacks": [None, KerasInstances("callbacks.Callback", many=True)],
+    "dense_units": [_COUNT],
+    "dropout": [_FRACTION],
+    "epochs": [_COUNT],
+    "filters": [PositiveInts()],
+    "image_shape": [None, ImageShape()],
+    "kernel_sizes": [None, _COUNT, PositiveInts()],
+    "label_smoothing": [_FRACTION],
+    "learning_rate": [None, Number(Real, 0, None, closed="neither")],
+    "lr_schedule": [StrOptions(set(SCHEDULES))],
+    "optimizer": [str, KerasInstances("optimizers.Optimizer")],
+    "patience": [None, _NON_NEGATIVE_INT],
+    "random_state": RANDOM_STATE,
+    "rotation_range": [ROTATION],
+    "shift_range": [_FRACTION],
+    "validation_split": [_FRACTION],
+    "verbose": [_NON_NEGATIVE_INT],
+    "zoom_range": [_FRACTION],
+}
+
 # CNNDigitClassifier's parameter names, for code that must not import it (it
 # imports TensorFlow); tests/test_predictor.py keeps this equal to its __init__.
-CLASSIFIER_PARAMETERS = (
-    "augment", "batch_norm", "batch_size", "callbacks", "dense_units", "dropout", "epochs", "filters",
-    "image_shape", "kernel_sizes", "label_smoothing", "learning_rate", "lr_schedule", "optimizer", "patience",
-    "random_state", "rotation_range", "shift_range", "validation_split", "verbose", "zoom_range",
-)
+CLASSIFIER_PARAMETERS = tuple(sorted(CLASSIFIER_CONSTRAINTS))
 
+ENSEMBLE_CONSTRAINTS = {
+    "estimator": [None, HasMethods(["fit", "predict_proba"])],
+    "n_estimators": [_COUNT],
+    "n_jobs": [None, Number(Integral, None, -1, closed="right"), _COUNT],
+    "random_state": RANDOM_STATE,
+}
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+TRANSFORMER_CONSTRAINTS = {
+    "image_shape": [None, ImageShape()],
+    "scale": [None, Number(Real, 0, None, closed="neither")],
+}
 
+BUILD_CNN_CONSTRAINTS = {
+    "image_shape": [ImageShape(inferred=False)],
+    "n_classes": [_COUNT],
+    "filters": [PositiveInts()],
+    "kernel_sizes": [None, _COUNT, PositiveInts()],
+    "dense_units": [_COUNT],
+    "dropout": [_FRACTION],
+    "augmentation": [None, dict],
+    "batch_norm": ["boolean"],
+    "seed": SEED,
+}
 
-def _is_real(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _fail(name, value, expected):
-    raise ValueError(f"{name}={value!r} is not valid; expected {expected}.")
-
-
-def check_int(name, value, *, low, allow_none=False):
-    """Raise ValueError unless ``value`` is an int >= ``low`` (or None when allowed)."""
-    if value is None and allow_none:
-        return
-    if not _is_int(value) or value < low:
-        _fail(name, value, f"an int >= {low}" + (" or None" if allow_none else ""))
-
-
-def check_fraction(name, value, *, high_inclusive=False, allow_none=False):
-    """Raise ValueError unless ``value`` is a number in [0, 1) (or [0, 1])."""
-    if value is None and allow_none:
-        return
-    upper_ok = _is_real(value) and (value <= 1 if high_inclusive else value < 1)
-    if not upper_ok or not value >= 0:
-        _fail(name, value, f"a number in [0, 1{']' if high_inclusive else ')'}")
-
-
-def check_bool(name, value):
-    """Raise ValueError unless ``value`` is a bool (NumPy's included)."""
-    if not isinstance(value, (bool, np.bool_)):
-        _fail(name, value, "True or False")
-
-
-def check_choice(name, value, choices):
-    """Raise ValueError unless ``value`` is one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
-        _fail(name, value, "one of " + ", ".join(repr(c) for c in choices))
-
-
-def check_non_negative(name, value):
-    """Raise ValueError unless ``value`` is a real number >= 0."""
-    if not _is_real(value) or not value >= 0:
-        _fail(name, value, "a number >= 0")
+AUGMENTATION_CONSTRAINTS = {
+    "rotation": [ROTATION],
+    "zoom": [_FRACTION],
+    "shift": [_FRACTION],
+    "seed": SEED,
+}
 
 
 def default_kernel_sizes(n_layers):
-    """The tutorial's pattern for any depth: a 5x5 first kernel, then 3x3."""
+    """The tutorial's pattern for any depth: a 5x5 first kernel, then 3x3.
+
+    Parameters
+    ----------
+    n_layers : int
+        Number of convolutions.
+
+    Returns
+    -------
+    tuple of int
+    """
     return (5,) + (3,) * (n_layers - 1)
 
 
-def check_layer_widths(filters, kernel_sizes):
-    """Validate ``filters`` and ``kernel_sizes``; return both as tuples of equal length."""
-    try:
-        filters = tuple(filters)
-    except TypeError:
-        _fail("filters", filters, "a sequence of positive ints such as (32, 64, 64)")
-    if not filters or not all(_is_int(f) and f > 0 for f in filters):
-        _fail("filters", filters, "a non-empty sequence of positive ints such as (32, 64, 64)")
+def layer_widths(filters, kernel_sizes, caller):
+    """Return ``filters`` and ``kernel_sizes`` (already validated) as int tuples of equal length.
+
+    Parameters
+    ----------
+    filters : sequence of int
+        Filters of each convolution.
+    kernel_sizes : None, int or sequence of int
+        One size per convolution, one for all, or None for the tutorial's.
+    caller : str
+        The estimator or function, for the message.
+
+    Returns
+    -------
+    tuple of (tuple of int, tuple of int)
+
+    Raises
+    ------
+    ParameterError
+        If ``kernel_sizes`` gives a different number of layers than ``filters``.
+    """
+    filters = tuple(int(f) for f in filters)
     if kernel_sizes is None:
         kernel_sizes = default_kernel_sizes(len(filters))
-    elif _is_int(kernel_sizes):
+    elif isinstance(kernel_sizes, Integral):
         kernel_sizes = (kernel_sizes,) * len(filters)
-    try:
-        kernel_sizes = tuple(kernel_sizes)
-    except TypeError:
-        _fail("kernel_sizes", kernel_sizes, "an int or a sequence of positive ints")
-    if not all(_is_int(k) and k > 0 for k in kernel_sizes):
-        _fail("kernel_sizes", kernel_sizes, "an int or a sequence of positive ints")
+    kernel_sizes = tuple(int(k) for k in kernel_sizes)
     if len(kernel_sizes) != len(filters):
-        raise ValueError(
-            f"filters has {len(filters)} layers but kernel_sizes has {len(kernel_sizes)}; "
-            "give one kernel size per layer, or a single int for all."
-        )
-    return tuple(int(f) for f in filters), tuple(int(k) for k in kernel_sizes)
+        fail(caller, "kernel_sizes", kernel_sizes,
+             f"one size per layer of filters ({len(filters)}), or a single int for all")
+    return filters, kernel_sizes

@@ -3,27 +3,48 @@
 import math
 import numbers
 
+from skdigits.exceptions import DataError, InvalidParameterError
 
-def _check_image_shape_param(image_shape):
+
+def image_shape_problem(image_shape):
+    """Say what is wrong with an ``image_shape`` parameter, or return None if it is valid.
+
+    Parameters
+    ----------
+    image_shape : object
+        The value given.
+
+    Returns
+    -------
+    str or None
+        What is wrong, in words; None for None or a valid pair.
+    """
     if image_shape is None:
         return None
+    if isinstance(image_shape, (str, bytes, dict, set)):
+        return "it is not a pair"
     try:
         h, w = image_shape
     except (TypeError, ValueError):
-        raise ValueError(
-            f"image_shape={image_shape!r} is not valid; pass None (square images) "
-            "or a pair (height, width) such as (28, 28) or (1, -1)."
-        ) from None
+        return "it is not a pair"
     for side in (h, w):
         if not isinstance(side, numbers.Integral) or isinstance(side, bool) or (side < 1 and side != -1):
-            raise ValueError(
-                f"image_shape={image_shape!r} is not valid; each side must be a "
-                "positive int, and at most one side may be -1 (inferred)."
-            )
+            return "each side must be a positive int, and at most one side may be -1 (inferred)"
     if h == -1 and w == -1:
-        raise ValueError(
-            f"image_shape={image_shape!r} is not valid; at most one side may be -1."
+        return "at most one side may be -1"
+    return None
+
+
+def _check_image_shape_param(image_shape):
+    problem = image_shape_problem(image_shape)
+    if problem is not None:
+        raise InvalidParameterError(
+            f"image_shape={image_shape!r} is not valid: {problem}. Pass None (square images) "
+            "or a pair (height, width) such as (28, 28) or (1, -1)."
         )
+    if image_shape is None:
+        return None
+    h, w = image_shape
     return int(h), int(w)
 
 
@@ -35,7 +56,7 @@ def _square_error(n_features):
             f". {n_features} = 1 + {side}x{side}: is the label column still in X? "
             "Drop it first, e.g. X = df.drop(columns='label')"
         )
-    return ValueError(msg + ". For non-square images pass image_shape=(height, width).")
+    return DataError(msg + ". For non-square images pass image_shape=(height, width).")
 
 
 def resolve_image_shape(n_features, image_shape=None):
@@ -57,9 +78,11 @@ def resolve_image_shape(n_features, image_shape=None):
 
     Raises
     ------
-    ValueError
-        If ``image_shape`` is malformed, or if ``n_features`` cannot be laid
-        out as such an image. The message says how to fix it.
+    InvalidParameterError
+        If ``image_shape`` is malformed.
+    DataError
+        If ``n_features`` cannot be laid out as such an image. The message
+        says how to fix it.
     """
     shape = _check_image_shape_param(image_shape)
     if shape is None:
@@ -71,14 +94,14 @@ def resolve_image_shape(n_features, image_shape=None):
     if h == -1 or w == -1:
         known = w if h == -1 else h
         if n_features % known:
-            raise ValueError(
+            raise DataError(
                 f"X has {n_features} features, which is not a multiple of {known} "
                 f"as image_shape={image_shape!r} requires."
             )
         other = n_features // known
         return (other, w) if h == -1 else (h, other)
     if h * w != n_features:
-        raise ValueError(
+        raise DataError(
             f"X has {n_features} features, but image_shape={image_shape!r} "
             f"needs {h * w} ({h}x{w})."
         )

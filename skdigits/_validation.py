@@ -1,10 +1,15 @@
 """Input checks shared by the transformer and the classifier (numpy only)."""
 
+import contextlib
+import numbers
+
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import validate_data
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_array, validate_data
 
 from skdigits._shapes import resolve_image_shape
+from skdigits.exceptions import DataError, DataTypeError, SkdigitsError
 
 _EXPECTED = (
     "pixels as an array of shape (n_samples, n_pixels), a DataFrame of pixel "
@@ -12,27 +17,60 @@ _EXPECTED = (
 )
 
 
+@contextlib.contextmanager
+def as_data_errors(name=None):
+    """Re-raise scikit-learn's input-validation errors as DataError/DataTypeError, message kept.
+
+    For calls whose ValueError and TypeError mean bad input by contract
+    (``validate_data``, ``check_array``, ``check_consistent_length``);
+    scikit-learn's estimator checks match phrases of those messages.
+    ``name``, if given and not in the message already, is put in front.
+    """
+    try:
+        yield
+    except (SkdigitsError, NotFittedError):
+        raise
+    except (ValueError, TypeError) as exc:
+        message = str(exc) if name is None or name in str(exc) else f"{name}: {exc}"
+        raise (DataError if isinstance(exc, ValueError) else DataTypeError)(message) from None
+
+
+def _refuse_booleans(X):
+    """Booleans are not pixels: True would be read as 1, a nearly black pixel out of 255."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None:
+        dtypes = [np.asarray(X).dtype]
+    elif not hasattr(dtypes, "__iter__"):  # a Series has one dtype
+        dtypes = [dtypes]
+    if any(getattr(d, "kind", "O") == "b" for d in dtypes):
+        raise DataTypeError(
+            "X holds booleans; pixels must be numbers. Convert a True/False mask first, "
+            "e.g. X.astype(np.uint8) * 255 for white ink on black."
+        )
+
+
 def _as_flat(X, image_shape):
     """Flatten an image stack to rows; return the rows and the stack's (h, w)."""
     if X is None:
-        raise TypeError(f"X is None; expected {_EXPECTED}.")
+        raise DataTypeError(f"X is None; expected {_EXPECTED}.")
     if sp.issparse(X):
-        raise TypeError(
+        raise DataTypeError(
             "sparse input is not supported: skdigits needs dense pixel arrays. "
             "Convert it first with X.toarray()."
         )
     if isinstance(X, (str, bytes, dict, set)):
-        raise TypeError(f"X is a {type(X).__name__}; expected {_EXPECTED}.")
+        raise DataTypeError(f"X is a {type(X).__name__}; expected {_EXPECTED}.")
     if getattr(X, "ndim", None) is None:
         try:
             X = np.asarray(X)
         except ValueError as exc:
-            raise ValueError(f"X could not be read as an array ({exc}); expected {_EXPECTED}.") from None
+            raise DataError(f"X could not be read as an array ({exc}); expected {_EXPECTED}.") from None
     if np.iscomplexobj(X):
         # scikit-learn's checks look for this exact phrase.
-        raise ValueError("Complex data not supported: X holds complex numbers; pixels must be real numbers.")
+        raise DataError("Complex data not supported: X holds complex numbers; pixels must be real numbers.")
+    _refuse_booleans(X)
     if X.ndim < 2:
-        raise ValueError(
+        raise DataError(
             f"X is {X.ndim}-D (shape {X.shape}); expected one row of pixels per image. "
             "Reshape your data, e.g. X.reshape(1, -1) for a single image."
         )
@@ -40,7 +78,7 @@ def _as_flat(X, image_shape):
         return X, None
     if X.ndim > 4 or (X.ndim == 4 and X.shape[-1] != 1):
         detail = f"{X.shape[-1]} channels" if X.ndim == 4 else f"{X.ndim} dimensions"
-        raise ValueError(
+        raise DataError(
             f"X has shape {X.shape} ({detail}); expected grayscale images "
             "(n_samples, height, width) or (n_samples, height, width, 1). "
             "Convert colour images first, e.g. X.mean(axis=-1)."
@@ -49,7 +87,7 @@ def _as_flat(X, image_shape):
     if image_shape is not None:
         wanted = resolve_image_shape(stack_hw[0] * stack_hw[1], image_shape)
         if wanted != stack_hw:
-            raise ValueError(
+            raise DataError(
                 f"X holds {stack_hw[0]}x{stack_hw[1]} images, but "
                 f"image_shape={tuple(image_shape)!r} asks for {wanted[0]}x{wanted[1]}."
             )
@@ -83,19 +121,60 @@ def validate_images(estimator, X, *, reset, image_shape):
     flat, stack_hw = _as_flat(X, image_shape)
     fitted_hw = None if reset else tuple(estimator.image_shape_)
     if stack_hw is not None and fitted_hw is not None and stack_hw != fitted_hw:
-        raise ValueError(
+        raise DataError(
             f"X holds {stack_hw[0]}x{stack_hw[1]} images, but "
             f"{type(estimator).__name__} was fitted on {fitted_hw[0]}x{fitted_hw[1]} images."
         )
     try:
-        flat = validate_data(estimator, flat, reset=reset, dtype=np.float32, ensure_all_finite=True)
-    except ValueError as exc:
+        with as_data_errors():
+            flat = validate_data(estimator, flat, reset=reset, dtype=np.float32, ensure_all_finite=True)
+    except DataError as exc:
         if "could not convert" not in str(exc):
             raise
-        raise ValueError(f"X holds values that are not numbers ({exc}); pixels must be numbers.") from None
+        raise DataError(f"X holds values that are not numbers ({exc}); pixels must be numbers.") from None
     if reset:
         hw = stack_hw or resolve_image_shape(flat.shape[1], image_shape)
         estimator.image_shape_ = hw
     else:
         hw = fitted_hw
     return flat.reshape(flat.shape[0], hw[0], hw[1], 1)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate per-sample weights: finite, non-negative, not all zero, one per sample.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,) or float
+        The weights; a single number weights every sample alike.
+    n_samples : int
+        Number of training samples.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype float32
+        The weights, as Keras reads them.
+
+    Raises
+    ------
+    DataError
+        Naming ``sample_weight`` and what is wrong with it.
+    """
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, (bool, np.bool_)):
+        sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
+    with as_data_errors("sample_weight"):
+        weights = check_array(sample_weight, ensure_2d=False, dtype=np.float64, ensure_all_finite=True,
+                              ensure_min_samples=0, input_name="sample_weight")
+    if weights.shape != (n_samples,):
+        raise DataError(f"sample_weight has shape {weights.shape}; expected ({n_samples},), one weight per sample.")
+    if n_samples and weights.min() < 0:
+        raise DataError(
+            f"sample_weight has negative values (min {weights.min():g}); weights must be >= 0 "
+            "(0 drops a sample)."
+        )
+    if n_samples and not weights.any():
+        raise DataError("sample_weight is all zeros: no training sample has any weight, so there is nothing to train on.")
+    # Keras trains in float32: a larger weight would become inf, and the loss with it.
+    if n_samples and weights.max() > np.finfo(np.float32).max:
+        raise DataError(f"sample_weight has values up to {weights.max():g}, beyond float32's range; scale them down.")
+    return weights.astype(np.float32)

@@ -10,6 +10,7 @@ prediction and validation always see the original images.
 import math
 
 from skdigits._backend import keras
+from skdigits._params import AUGMENTATION_CONSTRAINTS, validate
 
 ops = keras.ops
 
@@ -27,18 +28,26 @@ class RandomDigitAffine(keras.layers.Layer):
     Parameters
     ----------
     rotation : float, default=10.0
-        Largest rotation, in degrees.
+        Largest rotation, in degrees, in [0, 180].
     zoom : float, default=0.1
-        Largest relative zoom in or out.
+        Largest relative zoom in or out, in [0, 1).
     shift : float, default=0.1
-        Largest shift, as a fraction of the image height and width.
+        Largest shift, as a fraction of the image height and width, in [0, 1).
     seed : int or None, default=None
         Seed of the layer's own random generator; ``None`` draws one.
     **kwargs : dict
         Passed on to :class:`keras.layers.Layer`.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If a range is not a finite number in its interval (inf and nan
+        would turn every image into NaN).
     """
 
     def __init__(self, rotation=10.0, zoom=0.1, shift=0.1, seed=None, **kwargs):
+        validate(AUGMENTATION_CONSTRAINTS, {"rotation": rotation, "zoom": zoom, "shift": shift, "seed": seed},
+                 "RandomDigitAffine")
         super().__init__(**kwargs)
         self.rotation = float(rotation)
         self.zoom = float(zoom)

@@ -5,63 +5,62 @@ label encoding and model pickling, and replace the parts that are wrong
 under scikit-learn >= 1.6 or that leak global state:
 
 * scikeras lists ClassifierMixin after BaseEstimator, so scikit-learn's
-  tags call it no classifier (and cross-validation is not stratified).
-  A plain subclass cannot reorder that (C3 linearisation forbids it), so a
-  small metaclass puts ClassifierMixin first in the MRO.
+  tags call it no classifier (and cross-validation is not stratified); a
+  metaclass puts ClassifierMixin first in the MRO.
 * scikeras seeds by setting global Python/NumPy/TensorFlow seeds and op
   determinism. We seed every initializer, random layer and the shuffle
   explicitly instead, and touch no global state.
-* Parameters are plain constructor arguments, as scikit-learn expects.
+* Parameters are plain constructor arguments, as scikit-learn expects,
+  validated at fit against ``_parameter_constraints``.
+* A fit whose loss stops being finite raises TrainingDivergedError and
+  leaves the classifier unfitted, so no NaN network is kept or saved.
+
+The scikeras hooks we override are private; :mod:`skdigits._compat` lists
+them, with the versions checked.
 """
 
 import copy
+import math
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    column_or_1d,
+)
 
-from skdigits import _params
-from skdigits._backend import keras, tf
+from skdigits import _compat, _params
+from skdigits._backend import keras
 from skdigits._gradient_registry import releasing_traced_gradients
 from skdigits._interrupt import deferred_keyboard_interrupt
-from skdigits._validation import validate_images
+from skdigits._keras_loop import (
+    PREDICT_BATCH,
+    NonFiniteLossGuard,
+    batches,
+    predict_in_blocks,
+    split,
+)
+from skdigits._validation import as_data_errors, check_sample_weight, validate_images
+from skdigits.exceptions import DataError, DataTypeError, TrainingDivergedError
 from skdigits.network import build_cnn, make_loss, make_optimizer, without_optimizer
-from skdigits.schedules import SCHEDULES, schedule_callback
+from skdigits.schedules import schedule_callback
 
-from scikeras.wrappers import KerasClassifier  # noqa: E402  (after _backend: quiet import)
-
-_PREDICT_BATCH = 1024
-_ROW_BLOCK = 64
-
-
-class _ClassifierMixinFirst(type):
-    """Metaclass that moves ClassifierMixin in front of scikeras' KerasClassifier in the MRO.
-
-    Just before KerasClassifier, not just after the class itself: a user's
-    subclass must keep CNNDigitClassifier (and its tags) ahead of the mixin.
-    """
-
-    def mro(cls):
-        order = super().mro()
-        order.remove(ClassifierMixin)
-        order.insert(order.index(KerasClassifier), ClassifierMixin)
-        return order
+# scikeras' base class, imported once TensorFlow is loaded (quietly), its hooks checked.
+KerasClassifier = _compat.scikeras_classifier()
 
 
 def _draw_seed(random_state):
+    """An int seed from a validated ``random_state``: drawn for None or a RandomState."""
     if random_state is None or isinstance(random_state, np.random.RandomState):
         return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
-        return int(random_state)
-    raise ValueError(
-        f"random_state={random_state!r} is not valid; pass None, an int or a numpy RandomState."
-    )
+    return int(random_state)
 
 
-class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
+class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 
     The defaults (:data:`skdigits.recipes.FAST_RECIPE`) are the Kaggle
@@ -100,7 +99,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         Runs inside the TensorFlow graph, in training only: prediction and
         validation always see the original images.
     rotation_range : float, default=10.0
-        Largest rotation, in degrees.
+        Largest rotation, in degrees, in [0, 180].
     zoom_range : float, default=0.1
         Largest relative zoom, in [0, 1).
     shift_range : float, default=0.1
@@ -109,7 +108,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         A Keras optimizer name or instance (an instance's configuration is
         copied; it is never trained in place).
     learning_rate : float or None, default=0.003
-        Learning rate (the peak rate, with ``lr_schedule="one-cycle"``). It
+        A finite learning rate > 0 (the peak rate, with ``lr_schedule="one-cycle"``). It
         replaces an optimizer instance's own rate too; None keeps the
         optimizer's own (an instance's, or 0.001 for ``"rmsprop"`` and
         ``"adam"``).
@@ -187,6 +186,8 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
     warm_start = False
     class_weight = None
 
+    _parameter_constraints = _params.CLASSIFIER_CONSTRAINTS
+
     def __init__(
         self,
         *,
@@ -235,7 +236,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self.verbose = verbose
 
     # Plain scikit-learn parameter handling instead of scikeras' routing.
-    _get_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+    _get_param_names = _compat.sklearn_param_names
     set_params = BaseEstimator.set_params
     __repr__ = BaseEstimator.__repr__
 
@@ -266,6 +267,19 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         -------
         self : CNNDigitClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        skdigits.exceptions.InvalidParameterError
+            If a parameter has the wrong type or is out of range (booleans
+            are not numbers, and inf and nan are refused everywhere).
+        skdigits.exceptions.DataError
+            If ``X``, ``y`` or ``sample_weight`` cannot be used; weights must
+            be finite, >= 0 and not all zero.
+        skdigits.exceptions.TrainingDivergedError
+            If the loss or the weights stop being finite (a learning rate far
+            too high). The network is discarded and the classifier left
+            unfitted.
 
         Notes
         -----
@@ -302,29 +316,10 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _check_params(self):
-        self._layers = _params.check_layer_widths(self.filters, self.kernel_sizes)
-        _params.check_int("dense_units", self.dense_units, low=1)
-        _params.check_fraction("dropout", self.dropout)
-        _params.check_bool("batch_norm", self.batch_norm)
-        _params.check_bool("augment", self.augment)
-        _params.check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
-        _params.check_fraction("label_smoothing", self.label_smoothing)
-        _params.check_non_negative("rotation_range", self.rotation_range)
-        _params.check_fraction("zoom_range", self.zoom_range)
-        _params.check_fraction("shift_range", self.shift_range)
-        _params.check_int("epochs", self.epochs, low=1)
-        _params.check_int("batch_size", self.batch_size, low=1)
-        _params.check_fraction("validation_split", self.validation_split)
-        _params.check_int("patience", self.patience, low=0, allow_none=True)
-        _params.check_int("verbose", self.verbose, low=0)
-        if self.learning_rate is not None and not (
-            _params._is_real(self.learning_rate) and self.learning_rate > 0
-        ):
-            _params._fail("learning_rate", self.learning_rate, "a positive number or None")
-        if self.callbacks is not None and not all(
-            isinstance(cb, keras.callbacks.Callback) for cb in self.callbacks
-        ):
-            _params._fail("callbacks", self.callbacks, "a list of keras.callbacks.Callback instances")
+        _params.validate_params(self)
+        name = type(self).__name__
+        self._layers = _params.layer_widths(self.filters, self.kernel_sizes, name)
+        make_optimizer(self.optimizer, self.learning_rate)  # an unknown optimizer name fails here, before building
 
     def _initialize(self, X, y=None):
         self._check_params()
@@ -333,25 +328,27 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
         if reset and X is None:
-            raise TypeError("X is None; fit() needs the training images.")
+            raise DataTypeError("X is None; fit() needs the training images.")
         if reset and y is None:
             # scikit-learn's checks look for this phrase.
-            raise ValueError(
+            raise DataError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None: "
                 "fit() needs the class label of every training image."
             )
         if X is not None:
             X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if y is not None:
-            y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
-            y = column_or_1d(y, warn=True)
-            check_classification_targets(y)
-            if X is not None:
-                check_consistent_length(X, y)
+            # Boolean labels are two classes, False and True, as in scikit-learn.
+            with as_data_errors():
+                y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
+                y = column_or_1d(y, warn=True)
+                check_classification_targets(y)
+                if X is not None:
+                    check_consistent_length(X, y)
             if reset:
                 if len(y) and len(np.unique(y)) < 2:
                     found = "1 sample" if len(y) == 1 else "a single class"
-                    raise ValueError(
+                    raise DataError(
                         f"y has {found} ({y[:1].tolist()[0]!r}); a classifier needs samples "
                         "of at least 2 classes."
                     )
@@ -364,7 +361,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         filters, kernel_sizes = self._layers
         augmentation = None
         if self.augment:
-            augmentation = dict(rotation=self.rotation_range, zoom=self.zoom_range, shift=self.shift_range)
+            augmentation = {"rotation": self.rotation_range, "zoom": self.zoom_range, "shift": self.shift_range}
         model = build_cnn(
             image_shape=self.image_shape_,
             n_classes=self.n_classes_,
@@ -396,18 +393,24 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self._fit_callbacks = list(self.callbacks or [])
         self._predict_callbacks = []
 
+    @staticmethod
+    def _validate_sample_weight(X, y, sample_weight):
+        sample_weight = check_sample_weight(sample_weight, len(X))
+        kept = sample_weight != 0  # samples of weight 0 are dropped, as scikeras does
+        return X[kept], y[kept], sample_weight[kept]
+
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if kwargs:
-            raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
+            raise _params.ParameterError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
         # A fresh stream per (seed, epoch) keeps partial_fit epochs distinct.
         rng = np.random.RandomState([self._seed, initial_epoch])
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         validation = None
         if self.validation_split:
-            train_idx, val_idx = _split(y, self.validation_split, rng)
-            validation = _batches(tuple(a[val_idx] for a in arrays), _PREDICT_BATCH)
+            train_idx, val_idx = split(y, self.validation_split, rng)
+            validation = batches(tuple(a[val_idx] for a in arrays), PREDICT_BATCH)
             arrays = tuple(a[train_idx] for a in arrays)
-        train = _batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
+        train = batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
         callbacks = list(self._fit_callbacks)
         if self.lr_schedule != "constant":
             callbacks.append(schedule_callback(
@@ -425,6 +428,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
                     restore_best_weights=True,
                 )
             )
+        guard = NonFiniteLossGuard()
         # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
         # abort the process. history_ is recorded before the KeyboardInterrupt
         # is raised (on leaving the block), so it matches the network kept.
@@ -434,7 +438,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
                 epochs=initial_epoch + epochs,
                 initial_epoch=initial_epoch,
                 validation_data=validation,
-                callbacks=[*callbacks, stop_on_ctrl_c],
+                callbacks=[*callbacks, guard, stop_on_ctrl_c],
                 shuffle=False,  # the dataset shuffles itself, seeded
                 verbose=self.verbose,
             )
@@ -442,6 +446,26 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
                 self.history_ = {}
             for key, values in hist.history.items():
                 self.history_.setdefault(key, []).extend(float(v) for v in values)
+            self._refuse_diverged(guard)
+
+    def _refuse_diverged(self, guard):
+        """Raise TrainingDivergedError, leaving the classifier unfitted, if the loss or weights are not finite."""
+        where = guard.where or next(
+            (f"{key} of epoch {i + 1} was {v}" for key in ("loss", "val_loss")
+             for i, v in enumerate(self.history_.get(key, ())) if not math.isfinite(v)),
+            None,
+        )
+        if where is None and all(np.isfinite(w).all() for w in self.model_.get_weights()):
+            return
+        # Forget every fitted attribute: predict() then raises NotFittedError and nothing saves the network.
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
+        raise TrainingDivergedError(
+            f"Training diverged: {where or 'the weights became NaN or infinite'} "
+            f"(learning_rate={self.learning_rate!r}, optimizer={self.optimizer!r}). The network was "
+            f"discarded and {type(self).__name__} is unfitted. Lower learning_rate (e.g. 10 times), "
+            "or check that the images are scaled to [0, 1]."
+        )
 
     def _restore_fitted(self, model, *, classes, history, seed):
         """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).
@@ -464,7 +488,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         self._initialize_callbacks()
         n_outputs = int(model.outputs[0].shape[-1])
         if n_outputs != self.n_classes_:
-            raise ValueError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
+            raise DataError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
         self._ensure_compiled_model()
         return self
 
@@ -496,21 +520,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         X = validate_images(self, X, reset=False, image_shape=self.image_shape)
         if len(X) == 0:
             return np.zeros((0, self.n_classes_), dtype=np.float32)
-        # The CPU matmul kernels round the last bit differently depending on
-        # the batch size and a row's place in the batch, so an image's
-        # probabilities would depend on its neighbours. Batches of exactly
-        # _ROW_BLOCK rows (the tail zero-padded) removed that in our tests
-        # (tests/test_classifier.py); 64-row batches also predicted faster
-        # than Keras' 32 or 1024 here (benchmarks/wrapper_overhead.py).
-        n_head = len(X) - len(X) % _ROW_BLOCK
-        parts = []
-        if n_head:
-            parts.append(self.model_.predict(X[:n_head], batch_size=_ROW_BLOCK, verbose=0))
-        if n_head < len(X):
-            tail = np.zeros((_ROW_BLOCK, *X.shape[1:]), dtype=X.dtype)
-            tail[: len(X) - n_head] = X[n_head:]
-            parts.append(self.model_.predict(tail, batch_size=_ROW_BLOCK, verbose=0)[: len(X) - n_head])
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return predict_in_blocks(self.model_, X)
 
     def predict_proba(self, X):
         """Return class probabilities for ``X``.
@@ -542,34 +552,3 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_ClassifierMixinFirst):
         """
         proba = self.predict_proba(X)
         return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
-
-
-def _split(y, fraction, rng):
-    """Indices of a seeded train/validation split, stratified when the classes allow it."""
-    index = np.arange(len(y))
-    _, counts = np.unique(y, return_counts=True)
-    n_val = int(np.ceil(fraction * len(y)))
-    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(y) - len(counts) else None
-    try:
-        return train_test_split(index, test_size=fraction, stratify=stratify, random_state=rng)
-    except ValueError as exc:
-        raise ValueError(
-            f"validation_split={fraction} cannot split {len(y)} samples ({exc}); "
-            "use more data or validation_split=0."
-        ) from None
-
-
-def _batches(arrays, batch_size, shuffle_seed=None):
-    """A tf.data pipeline of batches; shuffled per epoch by gathering seeded index batches."""
-    tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
-    n = len(arrays[0])
-    if shuffle_seed is None:
-        ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
-    else:
-        ds = (
-            tf.data.Dataset.range(n)
-            .shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
-            .batch(batch_size)
-            .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
-        )
-    return ds.prefetch(tf.data.AUTOTUNE)

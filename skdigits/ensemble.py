@@ -1,12 +1,12 @@
 """CNNEnsembleClassifier: several independently seeded networks, their probabilities averaged."""
 
-import numbers
-
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+
+from skdigits._params import ENSEMBLE_CONSTRAINTS, validate_params
 
 
 def _seeded(estimator, seed):
@@ -67,6 +67,8 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
     >>> ensemble.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
     """
 
+    _parameter_constraints = ENSEMBLE_CONSTRAINTS
+
     def __init__(self, estimator=None, *, n_estimators=5, n_jobs=None, random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
@@ -96,9 +98,7 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
         self : CNNEnsembleClassifier
             The fitted ensemble.
         """
-        if not isinstance(self.n_estimators, numbers.Integral) or isinstance(self.n_estimators, bool) \
-                or self.n_estimators < 1:
-            raise ValueError(f"n_estimators={self.n_estimators!r} is not valid; expected an int >= 1.")
+        validate_params(self)
         if self.estimator is None:
             from skdigits.classifier import CNNDigitClassifier
 

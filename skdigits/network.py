@@ -7,13 +7,22 @@ Pooling uses ``padding="same"`` so that the network also runs on tiny images
 (1 x w rows, as scikit-learn's estimator checks feed it).
 """
 
+import math
+
 import numpy as np
 
+from skdigits import _params
 from skdigits._backend import keras
-from skdigits._params import default_kernel_sizes
 from skdigits.augmentation import RandomDigitAffine
+from skdigits.exceptions import BudgetExceededError
 
 layers = keras.layers
+
+#: The most weights build_cnn builds. 25 million float32 weights are 100 MB,
+#: about 400 MB in training with the gradients and Adam's two slots; the
+#: tutorial's network has 0.9 million. A larger request (``dense_units=10**9``)
+#: is refused before TensorFlow allocates anything.
+MAX_WEIGHTS = 25_000_000
 
 
 def conv_blocks(filters):
@@ -64,9 +73,10 @@ def build_cnn(
         Filters of each 'same'-padded ReLU convolution. Consecutive
         convolutions of equal width form a block; each block ends with 2x2
         max-pooling (see :func:`conv_blocks`).
-    kernel_sizes : sequence of int or None, default=None
-        Square kernel size of each convolution; same length as ``filters``.
-        None gives 5 for the first convolution and 3 for the rest.
+    kernel_sizes : sequence of int, int or None, default=None
+        Square kernel size of each convolution (same length as ``filters``),
+        or one size for all. None gives 5 for the first convolution and 3
+        for the rest.
     dense_units : int, default=256
         Width of the hidden dense layer.
     dropout : float, default=0.5
@@ -86,7 +96,22 @@ def build_cnn(
     -------
     keras.Model
         The network, not compiled.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If an argument has the wrong type or is out of range (inf and nan
+        included), or ``augmentation`` has other keys.
+    skdigits.exceptions.BudgetExceededError
+        If the network would have more than :data:`MAX_WEIGHTS` weights.
     """
+    args = {"image_shape": image_shape, "n_classes": n_classes, "filters": filters, "kernel_sizes": kernel_sizes,
+                "dense_units": dense_units, "dropout": dropout, "augmentation": augmentation, "batch_norm": batch_norm, "seed": seed}
+    _params.validate(_params.BUILD_CNN_CONSTRAINTS, args, "build_cnn")
+    if augmentation is not None and not set(augmentation) <= {"rotation", "zoom", "shift"}:
+        _params.fail("build_cnn", "augmentation", augmentation, "a dict with keys among 'rotation', 'zoom', 'shift'")
+    filters, kernel_sizes = _params.layer_widths(filters, kernel_sizes, "build_cnn")
+    _check_weight_budget(tuple(image_shape), n_classes, filters, kernel_sizes, dense_units)
     rng = np.random.RandomState(seed)
 
     def next_seed():
@@ -95,8 +120,6 @@ def build_cnn(
     def glorot():
         return keras.initializers.GlorotUniform(seed=next_seed())
 
-    if kernel_sizes is None:
-        kernel_sizes = default_kernel_sizes(len(filters))
     height, width = image_shape
     inputs = keras.Input(shape=(height, width, 1), name="images")
     x = inputs
@@ -117,9 +140,49 @@ def build_cnn(
     return keras.Model(inputs, outputs, name="digit_cnn")
 
 
+def count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units):
+    """Count the weights of :func:`build_cnn`'s network without building it.
+
+    Batch normalisation is left out: it adds fewer weights than the biases
+    it removes save for its moving statistics, under 2 % of any network.
+
+    Parameters
+    ----------
+    image_shape : tuple of (int, int)
+        Height and width of the input images.
+    n_classes : int
+        Number of outputs.
+    filters, kernel_sizes : tuple of int
+        Filters and kernel size of each convolution.
+    dense_units : int
+        Width of the hidden dense layer.
+
+    Returns
+    -------
+    int
+    """
+    (height, width), channels, total = image_shape, 1, 0
+    for block in conv_blocks(list(filters)):
+        for i in block:
+            total += (kernel_sizes[i] ** 2 * channels + 1) * filters[i]
+            channels = filters[i]
+        height, width = math.ceil(height / 2), math.ceil(width / 2)  # 'same'-padded 2x2 pooling
+    return total + (height * width * channels + 1) * dense_units + (dense_units + 1) * n_classes
+
+
+def _check_weight_budget(image_shape, n_classes, filters, kernel_sizes, dense_units):
+    n = count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units)
+    if n > MAX_WEIGHTS:
+        raise BudgetExceededError(
+            f"build_cnn: the network for {image_shape[0]}x{image_shape[1]} images with filters={filters}, "
+            f"kernel_sizes={kernel_sizes} and dense_units={dense_units} would have {n:,} weights, over the "
+            f"budget of {MAX_WEIGHTS:,} (skdigits.network.MAX_WEIGHTS). Use fewer filters or dense_units."
+        )
+
+
 def _linear_if(batch_norm):
     # Batch normalisation re-centres the outputs, so a bias before it is dead weight.
-    return dict(use_bias=False) if batch_norm else dict(activation="relu")
+    return {"use_bias": False} if batch_norm else {"activation": "relu"}
 
 
 def _relu(layer, x, batch_norm):
@@ -159,7 +222,7 @@ def make_optimizer(optimizer, learning_rate=None):
     try:
         opt = keras.optimizers.get(optimizer)
     except ValueError:
-        raise ValueError(
+        raise _params.ParameterError(
             f"optimizer={optimizer!r} is not a Keras optimizer; use a name such as "
             "'rmsprop', 'adam' or 'sgd', or a keras.optimizers.Optimizer instance."
         ) from None

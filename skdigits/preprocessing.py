@@ -1,13 +1,14 @@
 """DigitImageTransformer: flat pixel rows in, scaled grayscale images out (numpy only)."""
 
-import numbers
 import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from skdigits._params import TRANSFORMER_CONSTRAINTS, validate_params
 from skdigits._validation import validate_images
+from skdigits.exceptions import DataError
 
 
 class DigitImageTransformer(TransformerMixin, BaseEstimator):
@@ -25,8 +26,9 @@ class DigitImageTransformer(TransformerMixin, BaseEstimator):
         ``(h, w)`` may have one side ``-1``, inferred from the width;
         ``(1, -1)`` treats each row as a one-pixel-high image.
     scale : float or None, default=255.0
-        The pixel value of full ink. Pixels must lie in ``[0, scale]`` and are
-        divided by it. ``None`` passes values through unscaled and unchecked.
+        The pixel value of full ink, a finite number > 0. Pixels must lie in
+        ``[0, scale]`` and are divided by it. ``None`` passes values through
+        unscaled and unchecked.
 
     Attributes
     ----------
@@ -51,30 +53,25 @@ class DigitImageTransformer(TransformerMixin, BaseEstimator):
     (2, 28, 28, 1)
     """
 
+    _parameter_constraints = TRANSFORMER_CONSTRAINTS
+
     def __init__(self, image_shape=None, scale=255.0):
         self.image_shape = image_shape
         self.scale = scale
 
-    def _check_scale(self):
-        scale = self.scale
-        if scale is not None and (
-            isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not scale > 0
-        ):
-            raise ValueError(f"scale={scale!r} is not valid; pass a positive number such as 255.0, or None.")
-
     def _images(self, X, *, reset):
-        self._check_scale()
+        validate_params(self)
         images = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if self.scale is None or images.size == 0:
             return images
         low, high = images.min(), images.max()
         if low < 0:
-            raise ValueError(
+            raise DataError(
                 f"Negative values in data passed to {type(self).__name__} (min {low:g}); "
                 f"pixels must lie in [0, {self.scale:g}]."
             )
         if high > self.scale:
-            raise ValueError(
+            raise DataError(
                 f"X has pixel values up to {high:g}, above scale={self.scale:g}; "
                 f"pixels must lie in [0, {self.scale:g}]. Pass the value of full ink "
                 "as scale (e.g. scale=65535 for 16-bit images), or scale=None to skip scaling."

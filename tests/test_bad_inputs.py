@@ -1,20 +1,22 @@
 """The bad-input matrix: every kind of bad array input, at every estimator entry point.
 
-Each must raise ValueError, TypeError or NotFittedError with a message that
-names the problem, before any TensorFlow code runs (no TensorFlow or Keras
-frame in the traceback). CSV files, model files and the command line have
+Each must raise one of skdigits' errors (a ValueError or TypeError) or
+NotFittedError, with a message that names the problem, before any TensorFlow
+code runs (no TensorFlow or Keras frame in the traceback). CSV files, model files and the command line have
 their own matrices in test_datasets.py, test_persistence.py and test_cli.py.
 """
 
 import traceback
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import FAST
 from sklearn.exceptions import NotFittedError
 
-from conftest import FAST
 from skdigits import CNNDigitClassifier, DigitImageTransformer
+from skdigits.exceptions import DataError, DataTypeError, SkdigitsError
 
 RNG = np.random.RandomState(0)
 PIXELS = RNG.randint(0, 256, (20, 64)).astype(np.float64)  # 8x8 images, 0..255
@@ -47,6 +49,9 @@ BAD_X = {
     "5-D": (np.zeros((20, 8, 8, 1, 1)), ValueError, "5 dimensions"),
     "sparse": (sp.csr_matrix(PIXELS), TypeError, "sparse input is not supported"),
     "ragged rows": ([[1, 2, 3, 4], [1, 2]], ValueError, "could not be read as an array"),
+    # Booleans are not pixels: True would read as 1 of 255, a nearly black pixel.
+    "booleans": (PIXELS > 128, DataTypeError, r"X holds booleans.*astype\(np.uint8\) \* 255"),
+    "boolean DataFrame": (pd.DataFrame(PIXELS > 128), DataTypeError, "X holds booleans"),
 }
 _object = PIXELS.astype(object)
 _object[0, 0] = {"a": 1}
@@ -80,6 +85,9 @@ def _check(call, error, match):
     with pytest.raises(error, match=match) as excinfo:
         call()
     _raised_before_tensorflow(excinfo)
+    if not isinstance(excinfo.value, NotFittedError):
+        assert isinstance(excinfo.value, SkdigitsError), f"{type(excinfo.value).__name__} is not an skdigits error"
+        assert isinstance(excinfo.value, (DataError, DataTypeError))
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +115,7 @@ def test_classifier_rejects_bad_X_in_every_method(kind, fitted):
     if kind == "empty":
         return  # an empty batch predicts nothing, as in scikit-learn
     for method in ("predict", "predict_proba"):
-        _check(lambda: getattr(fitted[1], method)(X), error, match)
+        _check(lambda method=method: getattr(fitted[1], method)(X), error, match)
     _check(lambda: fitted[1].score(X, y), error, match)
 
 
@@ -126,3 +134,10 @@ def test_using_an_unfitted_classifier(method):
 def test_images_of_another_size_at_predict(fitted):
     _check(lambda: fitted[1].predict(np.zeros((2, 9, 9, 1))), ValueError, "fitted on 8x8 images")
     _check(lambda: fitted[0].transform(np.zeros((2, 9, 9))), ValueError, "fitted on 8x8 images")
+
+
+def test_boolean_labels_are_two_classes():
+    # Unlike boolean pixels, boolean labels are legitimate classes, as in scikit-learn.
+    clf = CNNDigitClassifier(**FAST).fit(IMAGES.reshape(20, 8, 8, 1), Y.astype(bool))
+    np.testing.assert_array_equal(clf.classes_, [False, True])
+    assert clf.predict(IMAGES[:3].reshape(3, 8, 8, 1)).dtype == bool

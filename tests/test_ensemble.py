@@ -83,10 +83,3 @@ def test_a_nested_ensemble_in_a_file_is_refused(ensemble, tmp_path):
             archive.writestr(name, data)
     with pytest.raises(ValueError, match="refused: estimator.estimator nests an ensemble"):
         load_model(tmp_path / "nested.skdigits")
-
-
-@pytest.mark.parametrize("n_estimators", [0, 2.0, True, None])
-def test_bad_n_estimators_is_named(small_images, n_estimators):
-    X, y = small_images
-    with pytest.raises(ValueError, match=f"n_estimators={n_estimators!r} is not valid"):
-        CNNEnsembleClassifier(CNNDigitClassifier(**FAST), n_estimators=n_estimators).fit(X, y)

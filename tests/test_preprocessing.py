@@ -118,12 +118,6 @@ def test_transform_before_fit():
         DigitImageTransformer().transform(_pixels())
 
 
-@pytest.mark.parametrize("scale", [0, -1, "255", True])
-def test_bad_scale(scale):
-    with pytest.raises(ValueError, match="scale="):
-        DigitImageTransformer(scale=scale).fit(_pixels())
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     arrays(

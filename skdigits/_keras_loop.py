@@ -1,0 +1,148 @@
+"""What CNNDigitClassifier hands to Keras, and what it checks on the way back.
+
+Seeded ``tf.data`` batches and the validation split for ``fit``, the
+non-finite-loss guard, and the fixed-size blocks that keep ``predict``'s
+probabilities independent of a row's neighbours.
+"""
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from skdigits._backend import keras, tf
+from skdigits.exceptions import DataError
+
+#: Batch size of the validation pass.
+PREDICT_BATCH = 1024
+_ROW_BLOCK = 64
+
+
+def split(y, fraction, rng):
+    """Indices of a seeded train/validation split, stratified when the classes allow it.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,)
+        Encoded labels.
+    fraction : float
+        The ``validation_split``, in (0, 1).
+    rng : numpy.random.RandomState
+        The fit's random stream.
+
+    Returns
+    -------
+    tuple of (ndarray, ndarray)
+        Training and validation indices.
+    """
+    index = np.arange(len(y))
+    _, counts = np.unique(y, return_counts=True)
+    n_val = int(np.ceil(fraction * len(y)))
+    stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(y) - len(counts) else None
+    try:
+        return train_test_split(index, test_size=fraction, stratify=stratify, random_state=rng)
+    except ValueError as exc:
+        raise DataError(
+            f"validation_split={fraction} cannot split {len(y)} samples ({exc}); "
+            "use more data or validation_split=0."
+        ) from None
+
+
+def batches(arrays, batch_size, shuffle_seed=None):
+    """A tf.data pipeline of batches; shuffled per epoch by gathering seeded index batches.
+
+    Parameters
+    ----------
+    arrays : tuple of ndarray
+        Images, labels and optionally sample weights, of equal length.
+    batch_size : int
+        Rows per batch.
+    shuffle_seed : int or None, default=None
+        Seed of the per-epoch shuffle; None keeps the order.
+
+    Returns
+    -------
+    tf.data.Dataset
+    """
+    tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
+    n = len(arrays[0])
+    if shuffle_seed is None:
+        ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
+    else:
+        ds = (
+            tf.data.Dataset.range(n)
+            .shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
+        )
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):
+    """Keras' TerminateOnNaN, quiet, and remembering where the loss stopped being finite.
+
+    Attributes
+    ----------
+    where : str or None
+        Which batch of which epoch first had a NaN or infinite loss, and
+        the loss; None while every loss has been finite.
+    """
+
+    where = None
+    _epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Remember the epoch, for the message.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start (0-based).
+        logs : dict or None
+            Unused.
+        """
+        self._epoch = epoch
+
+    def on_batch_end(self, batch, logs=None):
+        """Stop training after a batch whose loss is NaN or infinite.
+
+        Parameters
+        ----------
+        batch : int
+            The batch just trained (0-based).
+        logs : dict or None
+            Keras' logs, with the running ``loss``.
+        """
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss) and self.where is None:
+            self.where = f"the loss became {float(loss)} in batch {batch + 1} of epoch {self._epoch + 1}"
+            self.model.stop_training = True
+
+
+def predict_in_blocks(model, X):
+    """Predict ``X`` in blocks of exactly 64 rows, the last one zero-padded.
+
+    The CPU matmul kernels round the last bit differently depending on the
+    batch size and a row's place in the batch, so an image's probabilities
+    would depend on its neighbours. Blocks of exactly 64 rows removed that
+    in our tests (tests/test_classifier.py); 64-row batches also predicted
+    faster than Keras' 32 or 1024 here (benchmarks/wrapper_overhead.py).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The network.
+    X : ndarray of shape (n_samples, height, width, 1)
+        At least one image.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
+    n_head = len(X) - len(X) % _ROW_BLOCK
+    parts = []
+    if n_head:
+        parts.append(model.predict(X[:n_head], batch_size=_ROW_BLOCK, verbose=0))
+    if n_head < len(X):
+        tail = np.zeros((_ROW_BLOCK, *X.shape[1:]), dtype=X.dtype)
+        tail[: len(X) - n_head] = X[n_head:]
+        parts.append(model.predict(tail, batch_size=_ROW_BLOCK, verbose=0)[: len(X) - n_head])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -7,11 +7,13 @@ projects' objects render as plain code.
 """
 
 import os
+import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
-# Document the working tree's package even when it is not installed.
-sys.path.insert(0, os.path.abspath(".."))
+# Document the working tree's package even when it is not installed
+# (relative to this file, not to wherever sphinx-build was started).
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 project = "skdigits"
@@ -46,6 +48,30 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
+
+# numpydoc validation: every check but three on each public docstring the site
+# shows; a failure is a Sphinx warning, so the -W build fails on it.
+# Left out, as the project does not ask for them on every name: ES01 (extended
+# summary), SA01 (See Also) and EX01 (Examples).
+numpydoc_validation_checks = {"all", "ES01", "SA01", "EX01"}
+# scikit-learn's convention "self : CNNDigitClassifier" names the return value;
+# RT02 would flag every fit method for it.
+numpydoc_validation_overrides = {"RT02": [r"\n\s*self : \w+"]}
+# Public names that fail today, each with the checks it fails: the owners fix
+# the docstring, then delete the entry (an entry excludes only that name).
+_PENDING_DOCSTRING_FIXES = {
+    "skdigits.recipes.TUTORIAL_RECIPE": "GL02 closing quotes, SS06 one-line summary",
+    "skdigits.recipes.FAST_RECIPE": "GL02 closing quotes, SS06 one-line summary",
+    "skdigits.network.make_loss": "RT03 return value has no description",
+    "skdigits.network.SmoothedSparseCrossentropy.call": "RT03 return value has no description",
+    "skdigits.network.SmoothedSparseCrossentropy.get_config": "RT03 return value has no description",
+    "skdigits.classification_summary": "RT04 return description starts lower-case",
+}
+numpydoc_validation_exclude = {
+    r"^(?!skdigits\.)",  # other projects' objects (scikeras', Keras') are theirs to document
+    r"\._",  # private names and dunder methods (a class's parameters are on its own docstring)
+    *(rf"^{re.escape(name)}$" for name in _PENDING_DOCSTRING_FIXES),
+}
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"skdigits {release}"

@@ -1,29 +1,117 @@
-"""The Sphinx site builds with no warnings (``-W``), as CI requires."""
+"""The Sphinx site builds with no warnings (``-W``), as CI requires, and validates the public docstrings."""
 
+import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+import skdigits
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
-def test_docs_build_without_warnings(tmp_path):
+def _needs_docs_extra():
     pytest.importorskip("sphinx", reason="install the docs extra: pip install -e '.[docs]'")
     pytest.importorskip("numpydoc")
     pytest.importorskip("pydata_sphinx_theme")
+
+
+def _sphinx(source, out, builder="html"):
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder, str(source), str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_docs_build_without_warnings(tmp_path):
+    _needs_docs_extra()
     # A fresh copy: autosummary writes pages into the source folder, and stale ones would hide warnings.
     source = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("_build", "generated"))
     shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")  # the examples page includes them
-    done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html", str(source), str(tmp_path / "html")],
-        capture_output=True, text=True, timeout=600,
-    )
+    done = _sphinx(source, tmp_path / "html")
     assert done.returncode == 0, done.stderr[-5000:]
-    index = (tmp_path / "html" / "index.html").read_text(encoding="utf-8")
-    assert "skdigits" in index
-    api = (tmp_path / "html" / "api.html").read_text(encoding="utf-8")
-    for name in ("CNNDigitClassifier", "DigitImageTransformer", "save_model", "load_model"):
-        assert name in api
+    html = tmp_path / "html"
+    assert "skdigits" in (html / "index.html").read_text(encoding="utf-8")
+    # Every public name has an entry (and so had its docstring validated).
+    pages = [html / "api.html", *(html / "generated").glob("*.html")]
+    documented = {m for page in pages for m in re.findall(r'id="(skdigits\.[\w.]+)"', page.read_text(encoding="utf-8"))}
+    missing = [n for n in skdigits.__all__ if n != "__version__" and not any(d.endswith("." + n) for d in documented)]
+    assert not missing, f"public names with no entry in docs/api.rst: {missing}"
+
+
+PROBE = '''
+"""A stand-in skdigits module with one good and one bad public docstring."""
+
+
+def area(width, height):
+    """Return the area of a rectangle.
+
+    Parameters
+    ----------
+    width : float
+        The width.
+
+    Returns
+    -------
+    float
+        The area.
+    """
+    return width * height
+
+
+def _helper():
+    """private, and not in the numpydoc format"""
+
+
+class Probe:
+    """An estimator-like class."""
+
+    def fit(self, X):
+        """Fit nothing.
+
+        Parameters
+        ----------
+        X : array-like
+            Ignored.
+
+        Returns
+        -------
+        self : Probe
+            This instance.
+        """
+        return self
+'''
+
+
+def test_the_docs_build_validates_public_docstrings(tmp_path):
+    """docs/conf.py's numpydoc settings, on a fake skdigits package: a missing parameter fails the -W build."""
+    _needs_docs_extra()
+    # conf.py puts the folder above it first on sys.path, so this fake package shadows the real one.
+    (tmp_path / "skdigits").mkdir()
+    (tmp_path / "skdigits" / "__init__.py").write_text('"""Fake skdigits."""\n')
+    (tmp_path / "skdigits" / "probe.py").write_text(PROBE)
+    source = tmp_path / "docs"
+    source.mkdir()
+    shutil.copy(DOCS / "conf.py", source / "conf.py")
+    (source / "index.rst").write_text(textwrap.dedent("""\
+        Probe
+        =====
+
+        .. autofunction:: skdigits.probe.area
+
+        .. autofunction:: skdigits.probe._helper
+
+        .. autoclass:: skdigits.probe.Probe
+           :members: fit
+        """))
+    done = _sphinx(source, tmp_path / "out", builder="dummy")
+    assert done.returncode != 0
+    assert "docstring for 'skdigits.probe.area'" in done.stderr
+    assert "PR01: Parameters {'height'} not documented" in done.stderr
+    assert "skdigits.probe._helper" not in done.stderr  # private names are not validated
+    assert "RT02" not in done.stderr  # "self : Probe" is the scikit-learn convention for fit
+    assert done.stderr.count("Validation warnings") == 1, done.stderr

@@ -1,11 +1,12 @@
 """Grid-search parallelism: GridSearchCV wall time with n_jobs=2 / n_jobs=1.
 
 Searches filters x optimizers (2 x 2 candidates, 3 folds, then the refit) over
-the tutorial's digit pipeline (``TUTORIAL_RECIPE``, constant learning rate) on the first ``--n-images`` training digits, alternating
-n_jobs=1 and n_jobs=2 runs in one process. Each n_jobs=2 run starts fresh
-loky workers, so their start-up (importing TensorFlow) is counted, as a user
-would see it. skdigits gives each worker ``cores // n_jobs`` TensorFlow
-threads (joblib's OMP_NUM_THREADS, which TensorFlow itself ignores).
+the tutorial's digit pipeline (``TUTORIAL_RECIPE``, constant learning rate) on
+the first ``--n-images`` training digits, alternating n_jobs=1 and n_jobs=2
+runs in one process. Each n_jobs=2 run starts fresh loky workers, so their
+start-up (importing TensorFlow) is counted, as a user would see it. skdigits
+gives each worker ``cores // n_jobs`` TensorFlow threads (joblib's
+OMP_NUM_THREADS, which TensorFlow itself ignores).
 Goal: ratio <= 1.0.
 
     python benchmarks/grid_search_parallel.py [--rounds 2 --n-images 2000 --epochs 2]
@@ -37,8 +38,8 @@ def main():
     for round_ in range(args.rounds):
         for n_jobs in (1, 2):
             get_reusable_executor().shutdown(wait=True)  # no warm workers from the previous run
-            search = GridSearchCV(make_digit_pipeline(**{**TUTORIAL_RECIPE, "epochs": args.epochs}, random_state=0), grid, cv=3,
-                                  n_jobs=n_jobs)
+            pipe = make_digit_pipeline(**{**TUTORIAL_RECIPE, "epochs": args.epochs}, random_state=0)
+            search = GridSearchCV(pipe, grid, cv=3, n_jobs=n_jobs)
             start = time.perf_counter()
             search.fit(X, y)
             times[n_jobs].append(time.perf_counter() - start)

@@ -159,8 +159,16 @@ def main():
     tf_imported = any("tensorflow" in r["imported"] for r in imports)
 
     # ---- train and save
-    from skdigits import (FAST_RECIPE, TUTORIAL_RECIPE, load_joblib, load_model, load_predictor, make_digit_pipeline,
-                          save_joblib, save_model)
+    from skdigits import (
+        FAST_RECIPE,
+        TUTORIAL_RECIPE,
+        load_joblib,
+        load_model,
+        load_predictor,
+        make_digit_pipeline,
+        save_joblib,
+        save_model,
+    )
 
     X, y = load_npz(args.train)
     X_test, _ = load_npz(args.test)

@@ -17,7 +17,6 @@ MNIST training digits that are in neither shared/ file).
 
 import time
 
-
 from _common import AccuracyCurve, load_scaled, parser, write_results
 
 

@@ -31,7 +31,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no window: figures are only written to PNG files
 
-from skdigits import (  # noqa: E402
+from skdigits import (
     TUTORIAL_RECIPE,
     load_digit_recognizer,
     load_sample,

@@ -26,9 +26,9 @@ import matplotlib
 
 matplotlib.use("Agg")  # no window: figures are only written to PNG files
 
-from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skdigits import (  # noqa: E402
+from skdigits import (
     format_report,
     grid_search_report,
     load_sample,

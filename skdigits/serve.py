@@ -26,6 +26,7 @@ What the server does, and does not:
 import base64
 import binascii
 import json
+import socket
 import sys
 import threading
 from http import HTTPStatus
@@ -84,7 +85,8 @@ def make_server(model, host="127.0.0.1", port=8000):
         "model": model, "page": page, "lock": threading.Lock(),
         "check_host": host in _LOOPBACK,
     })
-    server = ThreadingHTTPServer((host, port), handler)
+    server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
+    server = server_class((host.strip("[]"), port), handler)
     server.daemon_threads = True
     return server
 
@@ -125,6 +127,10 @@ def serve(model, host="127.0.0.1", port=8000):
         pass
     finally:
         server.server_close()
+
+
+class _IPv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
 
 class _RequestError(Exception):

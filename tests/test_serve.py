@@ -220,3 +220,17 @@ def test_a_bug_is_a_500_not_a_4xx_and_the_server_goes_on(capsys):
         server.shutdown()
         server.server_close()
     assert "RuntimeError: a bug in the model" in capsys.readouterr().err
+
+
+def test_ipv6_loopback(model_path):
+    try:
+        server = make_server(model_path, host="::1", port=0)
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here ({exc})")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://[::1]:{server.server_address[1]}/", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -118,36 +118,20 @@ def _edit_manifest(edit):
     return change
 
 
-def _edit_network(network, edit):
-    """A ``change`` for :func:`_rewrite` that lets ``edit(parts)`` edit the {name: bytes} of a ``.keras`` member."""
-    def change(members):
-        with zipfile.ZipFile(io.BytesIO(members[network])) as inner:
-            parts = {n: inner.read(n) for n in inner.namelist()}
-        edit(parts)
-        rebuilt = io.BytesIO()
-        with zipfile.ZipFile(rebuilt, "w") as inner:
-            for n, data in parts.items():
-                inner.writestr(n, data)
-        members[network] = rebuilt.getvalue()
-    return change
-
-
-def _edit_network_config(network, edit):
-    """A ``change`` for :func:`_rewrite` that lets ``edit(config)`` edit a network's parsed ``config.json``."""
-    def edit_parts(parts):
-        config = json.loads(parts["config.json"])
-        edit(config)
-        parts["config.json"] = json.dumps(config).encode()
-    return _edit_network(network, edit_parts)
-
-
 def test_safe_format_round_trips_a_fitted_pipeline_bit_for_bit(fitted_pipe, small_digits, tmp_path):
     X, y = small_digits
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
-        assert "manifest.json" in names and all(n.endswith((".json", ".keras")) for n in names)
+        assert "manifest.json" in names and all(n.endswith((".json", ".npz")) for n in names)
         assert b"pickle" not in archive.read("manifest.json")
+        # Each network is plain float32 arrays that numpy reads without pickle, named as Keras names them.
+        with np.load(io.BytesIO(archive.read("estimator.cnn.npz")), allow_pickle=False) as arrays:
+            weights = fitted_pipe[-1].model_.get_weights()
+            assert list(arrays) == [w.path for w in fitted_pipe[-1].model_.weights]
+            for array, weight in zip(arrays.values(), weights):
+                np.testing.assert_array_equal(array, weight)
+                assert array.dtype == np.dtype("<f4")
     again = load_model(path)
     np.testing.assert_array_equal(again.predict_proba(X), fitted_pipe.predict_proba(X))
     assert again.get_params(deep=True).keys() == fitted_pipe.get_params(deep=True).keys()
@@ -234,24 +218,30 @@ class _Payload:
         return (open, (self.marker, "w"))
 
 
-def _lambda_network(marker):
-    """A real .keras file whose Lambda layer would create ``marker`` when called."""
-    from skdigits._backend import keras
+def _pickled_array(marker):
+    """A ``.npy`` of dtype object whose pickle would create ``marker`` if numpy were allowed to unpickle it."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([_Payload(marker), 1], dtype=object), allow_pickle=True)
+    return buffer.getvalue()
 
-    inputs = keras.Input((8, 8, 1))
-    # The path is a constant in the lambda's own bytecode, which Keras marshals into the file.
-    x = keras.layers.Lambda(eval(f"lambda t: (open({str(marker)!r}, 'w'), t)[1]"))(inputs)
-    x = keras.layers.Flatten()(x)
-    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))
-    path = marker.parent / "evil.keras"
-    model.save(path)
-    marker.unlink()  # Keras ran the lambda once while building the model
-    return path.read_bytes()
+
+def _with_array(network, name, data):
+    """A ``change`` for :func:`_rewrite` that replaces one array's ``.npy`` bytes in the network ``network``."""
+    def change(members):
+        with zipfile.ZipFile(io.BytesIO(members[network])) as inner:
+            parts = {n: inner.read(n) for n in inner.namelist()}
+        parts[name] = data
+        rebuilt = io.BytesIO()
+        with zipfile.ZipFile(rebuilt, "w") as inner:
+            for n, part in parts.items():
+                inner.writestr(n, part)
+        members[network] = rebuilt.getvalue()
+    return change
 
 
 @pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
 @pytest.mark.parametrize("attack", [
-    "pickle bomb", "lambda layer", "unknown class", "foreign keras module", "extra member",
+    "pickle bomb", "pickled array", "unknown class", "foreign keras module", "extra member",
     "unknown parameter", "object parameter", "truncated", "not a zip",
 ])
 def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path, attack, loader):
@@ -260,19 +250,19 @@ def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path,
     marker = tmp_path / "pwned"
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
     evil = tmp_path / "evil.skdigits"
-    network = "estimator.cnn.keras"
+    network = "estimator.cnn.npz"
     if attack == "pickle bomb":
         evil.write_bytes(pickle.dumps(_Payload(marker)))
         match = "joblib/pickle file"
-    elif attack == "lambda layer":
-        _rewrite(path, evil, lambda m: m.update({network: _lambda_network(marker)}))
-        match = "Lambda layer"
+    elif attack == "pickled array":
+        _rewrite(path, evil, _with_array(network, "dense/bias.npy", _pickled_array(marker)))
+        match = r"'dense/bias' .* is object\[2\] where the architecture needs float32\[16\]"
     elif attack == "unknown class":
         _rewrite(path, evil, _edit_manifest(lambda m: m["estimator"]["steps"][1].update({"class": "os.system"})))
         match = "names the class 'os.system'"
     elif attack == "foreign keras module":
-        _rewrite(path, evil, _edit_network_config(
-            network, lambda config: config["config"]["layers"][0].update(module="os")))
+        _rewrite(path, evil, _edit_manifest(lambda m: m["estimator"]["steps"][1]["params"].update(
+            optimizer={"keras_optimizer": {"module": "os", "class_name": "system", "config": {}}})))
         match = "module 'os'"
     elif attack == "extra member":
         _rewrite(path, evil, lambda m: m.update({"payload.pkl": pickle.dumps(_Payload(marker))}))
@@ -297,7 +287,7 @@ def test_tampered_model_files_are_refused_and_run_nothing(fitted_pipe, tmp_path,
 
 
 def test_a_failed_save_keeps_the_existing_file(fitted_pipe, tmp_path, monkeypatch):
-    from skdigits import _safe_format
+    from skdigits.persistence import writer
 
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
     before = path.read_bytes()
@@ -307,7 +297,7 @@ def test_a_failed_save_keeps_the_existing_file(fitted_pipe, tmp_path, monkeypatc
             f.write(b"PK\x03\x04 half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(_safe_format, "write_archive", broken)
+    monkeypatch.setattr(writer, "write_archive", broken)
     with pytest.raises(OSError, match="disk full"):
         save_model(fitted_pipe, path)
     assert path.read_bytes() == before
@@ -316,16 +306,11 @@ def test_a_failed_save_keeps_the_existing_file(fitted_pipe, tmp_path, monkeypatc
 
 def test_the_payloads_above_are_live(tmp_path):
     """Guards the test above: each payload does run when loaded the unsafe way."""
-    from skdigits._backend import keras
-
     marker = tmp_path / "pwned"
     pickle.loads(pickle.dumps(_Payload(marker)))
     assert marker.exists()
     marker.unlink()
-    network = tmp_path / "lambda.keras"
-    network.write_bytes(_lambda_network(marker))
-    assert not marker.exists()
-    keras.saving.load_model(network, safe_mode=False)
+    np.load(io.BytesIO(_pickled_array(marker)), allow_pickle=True)
     assert marker.exists()
 
 

@@ -1,6 +1,11 @@
 """load_predictor: the NumPy forward pass matches Keras, without importing TensorFlow."""
 
+import io
+import subprocess
+import sys
+import textwrap
 import warnings
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -12,9 +17,16 @@ from sklearn.pipeline import Pipeline
 from conftest import FAST
 from skdigits import (CNNDigitClassifier, CNNEnsembleClassifier, DigitEnsemblePredictor, DigitPredictor,
                       load_model, load_predictor, make_digit_pipeline, save_model)
-from test_persistence import _edit_network, _edit_network_config, _rewrite, _run
 
 ATOL = 1e-5
+
+
+def _run(script, cwd):
+    """Run a script in a fresh interpreter; fail with its stderr if it fails."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def _assert_matches_keras(path, X):
@@ -85,12 +97,16 @@ def test_an_ensemble_averages_its_members_as_with_keras(small_digits, tmp_path):
 
 
 def _random_network(image_shape, batch_norm, **params):
-    """A network from build_cnn with random weights (positive variances), and its saved config and weights."""
-    from skdigits import _safe_format as fmt
+    """A network from build_cnn with random weights (positive variances), and its architecture."""
     from skdigits.network import build_cnn
+    from skdigits.persistence.weights import check_architecture
 
-    model = build_cnn(image_shape=image_shape, n_classes=3, batch_norm=batch_norm,
-                      augmentation=dict(rotation=10, zoom=0.1, shift=0.1), seed=0, **params)
+    architecture = dict(image_shape=list(image_shape), n_classes=3, batch_norm=batch_norm, dropout=0.5,
+                        augmentation=dict(rotation=10, zoom=0.1, shift=0.1), filters=[32, 64, 64],
+                        kernel_sizes=[5, 3, 3], dense_units=256)
+    architecture.update({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()})
+    architecture = check_architecture(architecture, "test")
+    model = build_cnn(**architecture, seed=0)
     rng = np.random.RandomState(0)
     weights = [rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.get_weights()]
     model.set_weights(weights)
@@ -98,26 +114,43 @@ def _random_network(image_shape, batch_norm, **params):
         if type(layer).__name__ == "BatchNormalization":
             *others, variance = layer.get_weights()
             layer.set_weights([*others, np.abs(variance) + 0.1])
-    members = fmt.read_keras_members(fmt.keras_to_bytes(model))
-    return model, members["config.json"], members["model.weights.h5"]
+    return model, architecture
 
 
-@pytest.mark.parametrize("image_shape, batch_norm, params", [
+CASES = [
     ((7, 9), True, dict(filters=(2, 3, 3), kernel_sizes=(3, 2, 5), dense_units=5)),  # odd sizes pool 7 -> 4 -> 2
     ((1, 7), False, dict(filters=(2, 2, 3), kernel_sizes=(3, 3, 4), dense_units=4)),  # one pixel high
     ((5, 1), True, dict(filters=(3,), kernel_sizes=(2,), dense_units=4)),  # one pixel wide
-    ((28, 28), False, dict()),  # the default network
-])
-def test_the_forward_pass_matches_keras_layer_for_layer(image_shape, batch_norm, params):
-    from skdigits._numpy_network import load_network
+    ((28, 28), False, dict()),  # the tutorial's network
+]
 
-    model, config, weights = _random_network(image_shape, batch_norm, **params)
-    network = load_network(config, weights)
+
+@pytest.mark.parametrize("image_shape, batch_norm, params", CASES)
+def test_the_forward_pass_matches_keras_layer_for_layer(image_shape, batch_norm, params):
+    from skdigits._numpy_network import build_network
+
+    model, architecture = _random_network(image_shape, batch_norm, **params)
+    network = build_network(architecture, model.get_weights())
     assert network.image_shape == image_shape and network.n_outputs == 3
     images = np.random.RandomState(1).uniform(0, 1, (70, *image_shape, 1)).astype(np.float32)
     expected = model.predict(images, verbose=0)
     network.chunk_size = 32  # several chunks, the last one short
     np.testing.assert_allclose(network.predict(images), expected, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize("image_shape, batch_norm, params", CASES)
+def test_the_plan_is_build_cnns_network(image_shape, batch_norm, params):
+    """The TensorFlow-free plan lists build_cnn's layers, and its weights' Keras paths and shapes, in order."""
+    from skdigits.persistence.weights import plan, weight_shapes
+
+    model, architecture = _random_network(image_shape, batch_norm, **params)
+    steps = plan(architecture)
+    assert [step.name for step in steps] == [layer.name for layer in model.layers[1:]]
+    kinds = {"augment": "RandomDigitAffine", "conv2d": "Conv2D", "batch_normalization": "BatchNormalization",
+             "activation": "Activation", "max_pooling2d": "MaxPooling2D", "flatten": "Flatten", "dense": "Dense",
+             "dropout": "Dropout"}
+    assert [kinds[step.kind] for step in steps] == [type(layer).__name__ for layer in model.layers[1:]]
+    assert weight_shapes(steps) == [(w.path, tuple(w.shape)) for w in model.weights]
 
 
 def test_predicting_imports_no_tensorflow(fitted_pipe, small_digits, tmp_path):
@@ -131,54 +164,44 @@ def test_predicting_imports_no_tensorflow(fitted_pipe, small_digits, tmp_path):
         model = skdigits.load_predictor("model.skdigits")
         np.save("proba.npy", model.predict_proba(np.load("X.npy")))
         model.predict(np.load("X.npy")[:1])
-        heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "scikeras"})
+        heavy = sorted({m.split(".")[0] for m in sys.modules} & {"tensorflow", "keras", "scikeras", "h5py"})
         assert not heavy, f"imported {heavy}"
         """, tmp_path)
     np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), fitted_pipe.predict_proba(X), rtol=0, atol=ATOL)
 
 
-NETWORK = "estimator.cnn.keras"
+NETWORK = "estimator.cnn.npz"
 
 
-def _rename_layer_class(config):
-    for layer in config["config"]["layers"]:
-        if layer["class_name"] == "MaxPooling2D":
-            layer["class_name"] = "AveragePooling2D"
-
-
-def _valid_padding(config):
-    for layer in config["config"]["layers"]:
-        if layer["class_name"] == "Conv2D":
-            layer["config"]["padding"] = "valid"
-
-
-@pytest.mark.parametrize("change, match", [
-    (_edit_network_config(NETWORK, _rename_layer_class), r"'pool1' \(AveragePooling2D\) is of a class.*load_model"),
-    (_edit_network_config(NETWORK, _valid_padding), r"'conv1' \(Conv2D\) has padding='valid'.*load_model"),
-    (_edit_network(NETWORK, lambda parts: parts.pop("model.weights.h5")), "refused: .*has no weights"),
-])
-def test_networks_it_cannot_compute_are_named(fitted_pipe, tmp_path, change, match):
+def test_damaged_weights_are_refused(fitted_pipe, tmp_path):
     path = save_model(fitted_pipe, tmp_path / "model.skdigits")
-    edited = _rewrite(path, tmp_path / "edited.skdigits", change)
-    with pytest.raises(ValueError, match=match) as info:
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(io.BytesIO(members[NETWORK])) as inner:
+        parts = {n: inner.read(n) for n in inner.namelist() if n != "dense/bias.npy"}
+    rebuilt = io.BytesIO()
+    with zipfile.ZipFile(rebuilt, "w") as inner:
+        for name, data in parts.items():
+            inner.writestr(name, data)
+    members[NETWORK] = rebuilt.getvalue()
+    edited = tmp_path / "edited.skdigits"
+    with zipfile.ZipFile(edited, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"refused: the network 'estimator.cnn.npz' lacks the arrays "
+                                         r"\['dense/bias.npy'\]") as info:
         load_predictor(edited)
     assert str(edited) in str(info.value)
 
 
-def test_damaged_weights_are_refused(fitted_pipe, tmp_path):
-    import h5py
+def test_a_bare_transformer_loads_as_itself(small_digits, tmp_path):
+    from skdigits import DigitImageTransformer
 
-    def drop_dense_bias(parts):
-        path = tmp_path / "weights.h5"
-        path.write_bytes(parts["model.weights.h5"])
-        with h5py.File(path, "r+") as weights:
-            del weights["layers/dense/vars/1"]
-        parts["model.weights.h5"] = path.read_bytes()
-
-    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
-    edited = _rewrite(path, tmp_path / "edited.skdigits", _edit_network(NETWORK, drop_dense_bias))
-    with pytest.raises(ValueError, match=r"'dense' \(Dense\) has the weights \['0'\] \(expected 2\)"):
-        load_predictor(edited)
+    X, _ = small_digits
+    images = DigitImageTransformer(scale=16).fit(X)
+    loaded = load_predictor(save_model(images, tmp_path / "t.skdigits"))
+    assert isinstance(loaded, DigitImageTransformer)
+    np.testing.assert_array_equal(loaded.transform(X), images.transform(X))
 
 
 @pytest.mark.parametrize("estimator", [

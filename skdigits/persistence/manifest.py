@@ -164,8 +164,10 @@ def _short(value):
 def labels_to_json(values):
     """Encode class labels or feature names as ``{"dtype", "values"}``: ints, strings or finite floats only."""
     values = np.asarray(values)
-    if values.dtype.kind in "OU" and all(isinstance(v, str) for v in values.tolist()):
-        return {"dtype": "str", "values": [str(v) for v in values.tolist()]}
+    if values.dtype.kind == "U":
+        return {"dtype": values.dtype.str, "values": values.tolist()}
+    if values.dtype.kind == "O" and all(isinstance(v, str) for v in values.tolist()):
+        return {"dtype": "str", "values": values.tolist()}
     if values.dtype.name not in _LABEL_DTYPES or (values.dtype.kind == "f" and not np.isfinite(values).all()):
         raise TypeError(
             f"labels of dtype {values.dtype} cannot be stored in the safe format; "
@@ -179,8 +181,12 @@ def labels_from_json(encoded, where, *, limit=budgets.MAX_CLASSES, budget="MAX_C
     fields(encoded, where, ("dtype", "values"))
     kind = string(encoded["dtype"], f"{where}.dtype")
     values = listed(encoded["values"], f"{where}.values", limit=limit, budget=budget)
-    if kind == "str":
-        return np.asarray([string(v, f"{where}.values[{i}]") for i, v in enumerate(values)], dtype=object)
+    unicode = re.fullmatch(r"<U([0-9]{1,7})", kind)
+    if kind == "str" or unicode:
+        strings = [string(v, f"{where}.values[{i}]") for i, v in enumerate(values)]
+        if unicode:  # numpy's fixed-width strings, at most MAX_STRING_CHARS wide
+            budgets.check("MAX_STRING_CHARS", int(unicode[1]), budgets.MAX_STRING_CHARS, f"characters in {where}")
+        return np.asarray(strings, dtype=kind if unicode else object)
     if kind not in _LABEL_DTYPES:
         raise UnsafeModelError(f"{where}.dtype is {kind!r}; the safe format writes labels of int, float or "
                                "str dtype only.")

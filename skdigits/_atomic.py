@@ -13,10 +13,10 @@ import secrets
 import stat
 
 from skdigits._interrupt import sigterm_at_safe_points
-from skdigits._output_paths import STREAM, check_output_dir, check_output_file, open_stream, plan_output
+from skdigits._output_paths import STREAM, check_writable, open_stream, plan_output
 from skdigits.exceptions import InvalidParameterError, OutputPathError
 
-__all__ = ["atomic_write", "atomic_save", "check_output_file", "check_output_dir"]
+__all__ = ["atomic_write", "atomic_save", "check_writable"]
 
 
 def _create_temp(target):
@@ -66,6 +66,25 @@ def _commit(temp, target):
                 os.fsync(fd)
             finally:
                 os.close(fd)
+
+
+@contextlib.contextmanager
+def _replacing(target):
+    """Yield a new temp path beside ``target`` and a SIGTERM guard; move the temp onto ``target`` on success.
+
+    On any exception, SIGTERM's Terminated included, the temp file is removed.
+    SIGTERM is held back while the temp file is created and renamed; the
+    caller lets it through with ``guard.raising()`` around the long write.
+    """
+    with sigterm_at_safe_points() as guard:
+        temp = _create_temp(target)
+        try:
+            yield temp, guard
+            guard.check()
+            _commit(temp, target)
+        except BaseException:
+            _discard(temp)
+            raise
 
 
 @contextlib.contextmanager
@@ -131,18 +150,10 @@ def atomic_write(path, mode="w", **open_kwargs):
         with open(open_stream(target), mode, **open_kwargs) as file:
             yield file
         return
-    with sigterm_at_safe_points() as guard:
-        temp = _create_temp(target)
-        try:
-            with guard.raising(), open(temp, mode, **open_kwargs) as file:
-                yield file
-                file.flush()
-                os.fsync(file.fileno())
-            guard.check()
-            _commit(temp, target)
-        except BaseException:
-            _discard(temp)
-            raise
+    with _replacing(target) as (temp, guard), guard.raising(), open(temp, mode, **open_kwargs) as file:
+        yield file
+        file.flush()
+        os.fsync(file.fileno())
 
 
 def atomic_save(path, write_fn):
@@ -199,25 +210,18 @@ def atomic_save(path, write_fn):
         finally:
             os.close(fd)
         return path
-    with sigterm_at_safe_points() as guard:
-        temp = _create_temp(target)
-        try:
-            # Remove the placeholder so a writer that saved under another name (say,
-            # with an extension appended) is caught below, not committed as empty.
-            os.remove(temp)
-            with guard.raising():
-                write_fn(temp)
-                if not os.path.isfile(temp):
-                    raise FileNotFoundError(
-                        f"{write_fn!r} did not write the file it was given ({temp!r}); "
-                        "does it append its own extension?"
-                    )
-                # "rb+" because Windows only fsyncs a handle opened for writing.
-                with open(temp, "rb+") as file:
-                    os.fsync(file.fileno())
-            guard.check()
-            _commit(temp, target)
-        except BaseException:
-            _discard(temp)
-            raise
+    with _replacing(target) as (temp, guard):
+        # Remove the placeholder so a writer that saved under another name (say,
+        # with an extension appended) is caught below, not committed as empty.
+        os.remove(temp)
+        with guard.raising():
+            write_fn(temp)
+            if not os.path.isfile(temp):
+                raise FileNotFoundError(
+                    f"{write_fn!r} did not write the file it was given ({temp!r}); "
+                    "does it append its own extension?"
+                )
+            # "rb+" because Windows only fsyncs a handle opened for writing.
+            with open(temp, "rb+") as file:
+                os.fsync(file.fileno())
     return path

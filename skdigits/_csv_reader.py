@@ -15,7 +15,14 @@ import numpy as np
 
 from skdigits._csv_cells import parse_block
 from skdigits._csv_format import (
-    HEADER_HELP, PIXEL_COLUMNS, TRAIN_COLUMNS, check_header, check_magic, fail, lone_cr, parse_header,
+    HEADER_HELP,
+    PIXEL_COLUMNS,
+    TRAIN_COLUMNS,
+    check_header,
+    check_magic,
+    fail,
+    lone_cr,
+    parse_header,
 )
 from skdigits.exceptions import BudgetExceededError
 

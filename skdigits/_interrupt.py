@@ -23,7 +23,7 @@ import functools
 import signal
 import threading
 
-__all__ = ["Terminated", "deferred_keyboard_interrupt", "raise_on_sigterm", "sigterm_at_safe_points"]
+__all__ = ["Terminated", "deferred_keyboard_interrupt", "terminate_on_sigterm", "sigterm_at_safe_points"]
 
 
 class Terminated(SystemExit):
@@ -46,7 +46,7 @@ def _in_main_thread():
 
 
 @contextlib.contextmanager
-def raise_on_sigterm():
+def terminate_on_sigterm():
     """Make SIGTERM raise :class:`Terminated` in the main thread while the block runs.
 
     For a command's ``main``: ``finally`` blocks and atomic writers then
@@ -102,7 +102,7 @@ def sigterm_at_safe_points():
     elsewhere (creating or removing a temp file, the final rename) it is
     recorded, and raised when the block exits. So a temp file is either
     never created or always removed. Installed only in the main thread and
-    over the default handler or :func:`raise_on_sigterm`'s; inside
+    over the default handler or :func:`terminate_on_sigterm`'s; inside
     :func:`deferred_keyboard_interrupt`, SIGTERM stays deferred to the end
     of the batch, and any other handler stays in charge. The previous
     handler is restored on exit.
@@ -168,7 +168,7 @@ def deferred_keyboard_interrupt():
     sets a flag: the yielded callback then stops training at the end of the
     current batch, and KeyboardInterrupt is raised when the block exits.
     SIGTERM is treated the same way while its handler is the default
-    (``SIG_DFL``) or :func:`raise_on_sigterm`'s, and raises
+    (``SIG_DFL``) or :func:`terminate_on_sigterm`'s, and raises
     :class:`Terminated` (exit status 143) instead; it wins if both came. A
     second signal of the same kind gets the previous handler back and
     interrupts at once (for SIGTERM with ``SIG_DFL``, that ends the

@@ -19,7 +19,7 @@ import stat
 
 from skdigits.exceptions import OutputPathError
 
-__all__ = ["REPLACE", "STREAM", "plan_output", "check_output_file", "check_output_dir", "open_stream"]
+__all__ = ["REPLACE", "STREAM", "plan_output", "check_writable", "open_stream"]
 
 REPLACE, STREAM = "replace", "stream"
 _KERNEL_FILE_SYSTEMS = ("/proc", "/sys")
@@ -132,53 +132,44 @@ def _probe(path, folder):
     os.remove(probe)
 
 
-def check_output_file(path):
+def check_writable(path, folder=False):
     """Check, before any long work, that ``path`` can be written as the atomic writers would.
 
     Creates nothing that stays: a file is created and removed in the
-    target's folder to test it. A FIFO need not have a reader yet.
+    target's folder to test it (the only sure test: root ignores file
+    modes, and a read-only mount says so only to a write). A FIFO need not
+    have a reader yet.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file a command will write later (a model, a submission, a figure).
+        The file a command will write later (a model, a submission, a
+        figure), or with ``folder=True`` an output folder.
+    folder : bool, default=False
+        Whether ``path`` is a folder to write files in. It need not exist:
+        then the closest folder that does is tested, where it would be
+        created.
 
     Raises
     ------
     skdigits.exceptions.OutputPathError
         If the path would be refused when written (see :func:`plan_output`),
-        or its folder is not writable (read-only, ``/proc``).
+        a folder is a file or in ``/proc`` or ``/sys``, or the folder is not
+        writable.
     """
-    how, target = plan_output(path)
-    if how == REPLACE:
-        _probe(path, os.path.dirname(target))
-
-
-def check_output_dir(folder):
-    """Check, before any long work, that files can be written in ``folder``; create it if missing.
-
-    The folder is created (with its parents) as the writes would create it
-    later; a file is created and removed in it to test it.
-
-    Parameters
-    ----------
-    folder : str or os.PathLike
-        The output folder, e.g. the CLI's ``--output-dir``.
-
-    Raises
-    ------
-    skdigits.exceptions.OutputPathError
-        If ``folder`` is a file, is in ``/proc`` or ``/sys``, cannot be
-        created, or is not writable.
-    """
-    folder = os.fspath(folder)
-    real = os.path.realpath(folder)
+    if not folder:
+        how, target = plan_output(path)
+        if how == REPLACE:
+            _probe(path, os.path.dirname(target))
+        return
+    path = os.fspath(path)
+    real = os.path.realpath(path)
     if _kernel_file_system(real):
-        raise _refuse(folder, f"it is in {_kernel_file_system(real)}, a kernel file system, not a place for files.")
-    if os.path.exists(real) and not os.path.isdir(real):
-        raise _refuse(folder, "it is a file, not a folder; pass a folder for the outputs.")
-    try:
-        os.makedirs(real, exist_ok=True)
-    except OSError as exc:
-        raise _refuse(folder, f"the folder cannot be created ({exc.strerror}).") from None
-    _probe(folder, real)
+        raise _refuse(path, f"it is in {_kernel_file_system(real)}, a kernel file system, not a place for files.")
+    existing = real
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        what = "it is a file" if existing == real else f"{existing!r} is a file"
+        raise _refuse(path, f"{what}, not a folder; pass a folder for the outputs.")
+    _probe(path, existing)

@@ -110,7 +110,7 @@ def _sample_arrays():
     X, y = np.asarray(X), np.asarray(y)
     ok = (
         X.ndim == 2 and X.shape[1] == N_PIXELS and y.shape == (len(X),)
-        and np.isfinite(X).all() and (X == np.round(X)).all() and X.min() >= 0 and X.max() <= 255
+        and np.isfinite(X).all() and (np.round(X) == X).all() and X.min() >= 0 and X.max() <= 255
         and (y == np.round(y)).all() and set(np.unique(y)) <= set(range(10))
     )
     if not ok:

@@ -16,7 +16,6 @@ from hypothesis.extra.numpy import arrays
 
 from skdigits import datasets
 from skdigits._atomic import atomic_save, atomic_write
-from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, OutputPathError
 from skdigits.datasets import (
     PIXEL_COLUMNS,
     load_digit_recognizer,
@@ -24,6 +23,7 @@ from skdigits.datasets import (
     write_digit_recognizer,
     write_submission,
 )
+from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, OutputPathError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRAIN_HEADER = ["label", *PIXEL_COLUMNS]
@@ -321,10 +321,9 @@ def test_failed_csv_write_keeps_old_file(old_file, monkeypatch, digits):
 def test_atomic_write_survives_keyboard_interrupt(old_file, existing):
     if not existing:
         old_file.unlink()
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_write(old_file, encoding="utf-8") as f:
-            f.write("ImageId,Label\n1,")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_write(old_file, encoding="utf-8") as f:
+        f.write("ImageId,Label\n1,")
+        raise KeyboardInterrupt
     if existing:
         assert_untouched(old_file)
     else:
@@ -362,9 +361,9 @@ def test_atomic_write_refuses_bad_targets(tmp_path):
         write_submission([1], tmp_path / "missing" / "submission.csv")
     with pytest.raises(OutputPathError, match="it is a folder; pass a file name inside it"):
         write_submission([1], tmp_path)
-    with pytest.raises(InvalidParameterError, match="mode='a' is not supported"):
-        with atomic_write(tmp_path / "x", mode="a"):
-            pass
+    bad_mode = pytest.raises(InvalidParameterError, match="mode='a' is not supported")
+    with bad_mode, atomic_write(tmp_path / "x", mode="a"):
+        pass
     assert not list(tmp_path.iterdir())
 
 

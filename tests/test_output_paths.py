@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from skdigits import _atomic, _output_paths
-from skdigits._atomic import atomic_save, atomic_write, check_output_dir, check_output_file
+from skdigits._atomic import atomic_save, atomic_write, check_writable
 from skdigits._interrupt import Terminated
 from skdigits.datasets import write_submission
 from skdigits.exceptions import OutputPathError
@@ -123,7 +123,7 @@ def test_fifo_without_a_reader_is_refused_at_once(fifo):
     with pytest.raises(OutputPathError, match=r"out\.fifo.*FIFO \(named pipe\) that nobody reads; start the reader"):
         write_submission([1], fifo)
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
-    check_output_file(fifo)  # before training a reader need not be there yet
+    check_writable(fifo)  # before training a reader need not be there yet
 
 
 def test_dev_stdout_redirected_to_a_file_or_a_pipe_is_written_in_place(tmp_path):
@@ -166,11 +166,11 @@ def test_other_devices_and_sockets_are_refused_and_kept(tmp_path):
     targets[tmp_path / "sock"] = (stat.S_ISSOCK, "socket")
     try:
         for path, (is_kind, kind) in targets.items():
-            for write in (lambda: write_submission([1], path),
-                          lambda: atomic_save(path, lambda temp: Path(temp).write_bytes(b"x")),
-                          lambda: check_output_file(path)):
+            for write in (lambda p: write_submission([1], p),
+                          lambda p: atomic_save(p, lambda temp: Path(temp).write_bytes(b"x")),
+                          check_writable):
                 with pytest.raises(OutputPathError, match=rf"it is a {kind}.*never replaces a special file"):
-                    write()
+                    write(path)
             assert is_kind(os.stat(path).st_mode), path
     finally:
         sock.close()
@@ -187,7 +187,7 @@ def test_kernel_file_systems_and_folders_are_refused(path, match):
     with pytest.raises(OutputPathError, match=match):
         write_submission([1], path)
     with pytest.raises(OutputPathError, match=match):
-        check_output_file(path)
+        check_writable(path)
 
 
 def test_a_file_used_as_a_folder_and_a_missing_folder(tmp_path):
@@ -195,7 +195,7 @@ def test_a_file_used_as_a_folder_and_a_missing_folder(tmp_path):
     with pytest.raises(OutputPathError, match=r"a part of the path is a file, not a folder"):
         write_submission([1], tmp_path / "file" / "submission.csv")
     with pytest.raises(OutputPathError, match=r"does not exist; create it first"):
-        check_output_file(tmp_path / "missing" / "model.skdigits")
+        check_writable(tmp_path / "missing" / "model.skdigits")
     assert sorted(os.listdir(tmp_path)) == ["file"]
 
 
@@ -217,13 +217,16 @@ def test_target_swapped_for_a_fifo_while_writing_is_not_replaced(tmp_path):
 # ---------------------------------------------------------------- checks before training
 
 
-def test_check_output_dir_creates_a_writable_folder_and_leaves_nothing_else(tmp_path):
+def test_check_writable_creates_nothing(tmp_path):
     folder = tmp_path / "runs" / "today"
-    check_output_dir(folder)
-    assert folder.is_dir() and not list(folder.iterdir())
-    check_output_dir(folder)  # an existing folder is fine too
-    check_output_file(folder / "model.skdigits")
-    assert not list(folder.iterdir())
+    check_writable(folder, folder=True)  # a folder that does not exist yet: its closest parent is tested
+    assert not list(tmp_path.iterdir())
+    folder.mkdir(parents=True)
+    check_writable(folder, folder=True)
+    check_writable(folder / "model.skdigits")
+    (folder / "model.skdigits").write_bytes(b"old")
+    check_writable(folder / "model.skdigits")  # an existing file is fine: it would be replaced
+    assert os.listdir(folder) == ["model.skdigits"]
 
 
 @pytest.mark.parametrize("folder, match", [
@@ -231,22 +234,22 @@ def test_check_output_dir_creates_a_writable_folder_and_leaves_nothing_else(tmp_
     ("/proc/self/new-run", r"it is in /proc"),
     ("/sys/kernel", r"it is in /sys"),
     ("/dev/null", r"it is a file, not a folder"),
+    ("/dev/null/runs", r"'/dev/null' is a file, not a folder"),
 ])
-def test_check_output_dir_refuses_before_any_work(folder, match):
+def test_check_writable_refuses_folders_before_any_work(folder, match):
     with pytest.raises(OutputPathError, match=match):
-        check_output_dir(folder)
+        check_writable(folder, folder=True)
 
 
-def test_check_output_dir_probes_what_root_cannot_write(tmp_path, monkeypatch):
+def test_check_writable_probes_what_root_cannot_write(monkeypatch):
     # Without the /proc rule, the probe itself finds /proc unwritable (root ignores file modes).
     monkeypatch.setattr(_output_paths, "_KERNEL_FILE_SYSTEMS", ())
     with pytest.raises(OutputPathError, match=r"'/proc': the folder '/proc' is not writable"):
-        check_output_dir("/proc")
-    with pytest.raises(OutputPathError, match=r"cannot be created"):
-        check_output_dir("/proc/skdigits-run")
-    (tmp_path / "file").write_bytes(b"")
-    with pytest.raises(OutputPathError, match=r"it is a file, not a folder"):
-        check_output_dir(tmp_path / "file")
+        check_writable("/proc", folder=True)
+    with pytest.raises(OutputPathError, match=r"'/proc/skdigits-run': the folder '/proc' is not writable"):
+        check_writable("/proc/skdigits-run", folder=True)
+    with pytest.raises(OutputPathError, match=r"the folder '/proc' is not writable"):
+        check_writable("/proc/submission.csv")
 
 
 # ---------------------------------------------------------------- SIGTERM while saving (in this process)
@@ -283,10 +286,9 @@ def test_sigterm_while_writing_removes_the_temp_file(old_model, default_sigterm)
     with pytest.raises(Terminated) as info:
         atomic_save(old_model, interrupted)
     assert info.value.code == 143 and reached == []
-    with pytest.raises(Terminated):
-        with atomic_write(old_model, "wb") as f:
-            f.write(b"partial")
-            sigterm()
+    with pytest.raises(Terminated), atomic_write(old_model, "wb") as f:
+        f.write(b"partial")
+        sigterm()
     assert old_model.read_bytes() == b"old" and os.listdir(old_model.parent) == ["model.bin"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 

@@ -242,7 +242,7 @@ def test_search_ranks_candidates_and_saves_the_best(data, tmp_path, capsys):
     (["run", "--train", "{folder}/missing.csv"], ["missing.csv", "no such file"]),
     (["train", "--train", "{bad}"], ["bad.csv"]),
     (["train", "--train", "{test}"], ["label"]),
-    (["cv", "--train", "{folder}"], ["directory"]),
+    (["cv", "--train", "{folder}"], ["folder"]),
     (["predict", "--model", "{train}", "--test", "{test}"], ["CSV", "not a model"]),
     (["predict", "--model", "{folder}/none.skdigits", "--test", "{test}"], ["no such model file"]),
     (["run", "--holdout", "0"], ["--test"]),
@@ -407,44 +407,101 @@ def test_ctrl_c_during_training_exits_130_and_changes_nothing(data, tmp_path, mo
     assert _unchanged(out, files)
 
 
-def test_real_sigint_during_training_keeps_existing_files(data, tmp_path):
-    """Ctrl-C as a user sends it: SIGINT to a real `skdigits run` process while it trains."""
+def test_real_sigint_and_sigterm_during_training_keep_existing_files(data, tmp_path):
+    """Ctrl-C and SIGTERM as a user or a job scheduler sends them, to two real `skdigits run` processes at once."""
     import signal
     import time
 
-    out = tmp_path / "out"
-    files = _existing_outputs(out)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "skdigits", "run", "--train", data["train"], "--test", data["test"],
-         "--output-dir", str(out), "--epochs", "500", "--filters", "8", "--dense-units", "16"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""},
-        preexec_fn=interruptible)
-    deadline = time.monotonic() + 120
-    seen = ""
-    while "Epoch 2/" not in seen and time.monotonic() < deadline:  # well into training
-        line = proc.stderr.readline()
-        if not line:
-            break
-        seen += line
-    assert "Epoch 2/" in seen, seen
-    proc.send_signal(signal.SIGINT)
-    stdout, rest = proc.communicate(timeout=120)
-    assert proc.returncode == 130, seen + rest
-    assert stdout == ""
-    last = rest.strip().splitlines()[-1]
-    assert "interrupted" in last and "nothing was written" in last
-    assert "Traceback" not in rest
-    assert _unchanged(out, files)
+    procs = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        out = tmp_path / sig.name
+        files = _existing_outputs(out)
+        procs[sig] = out, files, subprocess.Popen(
+            [sys.executable, "-m", "skdigits", "run", "--train", data["train"], "--test", data["test"],
+             "--output-dir", str(out), "--epochs", "500", "--filters", "8", "--dense-units", "16"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""},
+            preexec_fn=interruptible)
+    for sig, (out, files, proc) in procs.items():
+        deadline = time.monotonic() + 120
+        seen = ""
+        while "Epoch 2/" not in seen and time.monotonic() < deadline:  # well into training
+            line = proc.stderr.readline()
+            if not line:
+                break
+            seen += line
+        assert "Epoch 2/" in seen, seen
+        proc.send_signal(sig)
+        stdout, rest = proc.communicate(timeout=120)
+        assert proc.returncode == 128 + sig, seen + rest
+        assert stdout == ""
+        last = rest.strip().splitlines()[-1]
+        assert ("interrupted" if sig == signal.SIGINT else "SIGTERM") in last and "nothing was written" in last
+        assert "Traceback" not in rest
+        assert _unchanged(out, files)
 
 
-def test_predict_needs_no_tensorflow_and_writes_the_keras_models_predictions(data, model_file, tmp_path):
+def test_predict_needs_no_tensorflow_and_writes_the_keras_models_predictions(data, model_file, digit_photos,
+                                                                            tmp_path):
     submission = tmp_path / "sub.csv"
     proc = run_python("-c", (
         "import sys; from skdigits import cli; "
         f"code = cli.main(['predict', '--model', {model_file!r}, '--test', {data['test']!r}, "
         f"'--submission', {str(submission)!r}, '--quiet']); "
+        f"code += cli.main(['predict', '--model', {model_file!r}, '--images', {str(digit_photos)!r}, '--quiet']); "
         "print(sorted(m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules)); sys.exit(code)"))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     expected = load_model(model_file).predict(load_digit_recognizer(data["test"]))
     np.testing.assert_array_equal(pd.read_csv(submission)["Label"], expected)
+
+
+# ---------------------------------------------------------------- your own digits
+@pytest.fixture(scope="module")
+def digit_photos(tmp_path_factory):
+    """Six sample digits saved as dark-on-light PNGs, 3x larger and off-centre, like photos of ink on paper."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("photos")
+    X, y = load_sample()
+    for label in range(6):
+        i = int(np.flatnonzero(y.to_numpy() == label)[0])
+        page = np.full((120, 140), 235, np.uint8)
+        digit = np.kron(X.iloc[i].to_numpy().reshape(28, 28), np.ones((3, 3))).astype(np.uint8)
+        page[10:94, 30:114] = 235 - (digit * (200 / 255)).astype(np.uint8)
+        Image.fromarray(page).save(folder / f"digit{label}.png")
+    return folder
+
+
+def test_predict_images_prints_a_table_json_and_csv(model_file, digit_photos, tmp_path, capsys):
+    from skdigits.images import as_model_input, load_digit_images
+    from skdigits.predictor import load_predictor
+
+    model = load_predictor(model_file)
+    digits, files = load_digit_images(digit_photos, return_paths=True)
+    proba = model.predict_proba(as_model_input(model, digits))
+    assert exit_code(["predict", "--model", model_file, "--images", str(digit_photos), "--json", "--quiet"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["file"] for row in rows] == [str(f) for f in files] and len(rows) == 6
+    assert [row["label"] for row in rows] == model.classes_[proba.argmax(axis=1)].tolist()
+    np.testing.assert_allclose([row["probability"] for row in rows], proba.max(axis=1), rtol=1e-6)
+
+    table = tmp_path / "table.csv"
+    assert exit_code(["predict", "--model", model_file, "--images", *map(str, files[:2]), "--output", str(table),
+                      "--quiet"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].split() == ["file", "label", "probability"] and len(text) == 4  # header, 2 rows, "Wrote"
+    written = pd.read_csv(table)
+    assert list(written.columns) == ["file", "label", "probability"]
+    assert written["label"].tolist() == [row["label"] for row in rows[:2]]
+
+
+def test_predict_images_refuses_a_file_that_is_not_an_image_in_one_line(model_file, digit_photos, tmp_path, capsys):
+    fake = tmp_path / "notes.png"
+    fake.write_text("not a picture")
+    assert exit_code(["predict", "--model", model_file, "--images", str(digit_photos / "digit0.png"),
+                      str(fake), "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert_one_line_error(captured.err, "notes.png")
+    assert exit_code(["predict", "--model", model_file, "--images", str(fake), "--submission", "x.csv"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--submission")

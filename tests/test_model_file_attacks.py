@@ -105,25 +105,31 @@ def legacy(classifier, tmp_path_factory):
     return _save_v1(classifier, tmp_path_factory.mktemp("v1") / "legacy.skdigits")
 
 
-def _with_weights(src, dst, edit):
-    """Copy a format-1 file, letting ``edit(h5py_file)`` change its network's model.weights.h5."""
-    import h5py
-
+def _with_inner(src, dst, member, edit):
+    """Copy a model file, letting ``edit(parts)`` change the {name: bytes} of its inner zip ``member``."""
     members = _members(src)
-    parts = {n: d for n, d in zipfile.ZipFile(io.BytesIO(members[V1_NETWORK])).__dict__.items() if False}
-    with zipfile.ZipFile(io.BytesIO(members[V1_NETWORK])) as inner:
+    with zipfile.ZipFile(io.BytesIO(members[member])) as inner:
         parts = {n: inner.read(n) for n in inner.namelist()}
-    weights = dst.parent / "weights.h5"
-    weights.write_bytes(parts["model.weights.h5"])
-    with h5py.File(weights, "r+") as file:
-        edit(file)
-    parts["model.weights.h5"] = weights.read_bytes()
+    edit(parts)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as inner:
         for name, data in parts.items():
             inner.writestr(name, data)
-    members[V1_NETWORK] = buffer.getvalue()
+    members[member] = buffer.getvalue()
     return _write(dst, members)
+
+
+def _with_weights(src, dst, edit):
+    """Copy a format-1 file, letting ``edit(h5py_file)`` change its network's model.weights.h5."""
+    import h5py
+
+    def edit_parts(parts):
+        weights = dst.parent / "weights.h5"
+        weights.write_bytes(parts["model.weights.h5"])
+        with h5py.File(weights, "r+") as file:
+            edit(file)
+        parts["model.weights.h5"] = weights.read_bytes()
+    return _with_inner(src, dst, V1_NETWORK, edit_parts)
 
 
 def test_a_format_1_file_loads_with_a_warning_and_predicts_the_same(legacy, classifier, digits):
@@ -173,19 +179,20 @@ def test_a_fifo_as_model_or_as_external_target_is_refused_without_hanging(legacy
     # In a child with a timeout: a hang fails the test instead of blocking the suite.
     out = _in_subprocess(f"""
         import warnings
-        from skdigits import load_model, load_predictor
+        from skdigits import load_joblib, load_model, load_predictor
         from skdigits.exceptions import UnsafeModelError
         warnings.simplefilter("ignore")
-        for path in [{str(fifo)!r}, {str(evil)!r}]:
-            for load in (load_predictor, load_model):
+        for path, loaders in [({str(fifo)!r}, (load_predictor, load_model, load_joblib)),
+                              ({str(evil)!r}, (load_predictor, load_model))]:
+            for load in loaders:
                 try:
                     load(path)
                 except UnsafeModelError as exc:
                     print(type(exc).__name__, str(exc).splitlines()[0][:200])
         """, tmp_path)
     lines = out.splitlines()
-    assert len(lines) == 4, out
-    assert all("FIFO" in line for line in lines[:2]) and all("external storage" in line for line in lines[2:]), out
+    assert len(lines) == 5, out
+    assert all("FIFO" in line for line in lines[:3]) and all("external storage" in line for line in lines[3:]), out
 
 
 @pytest.mark.parametrize("attack, match", [
@@ -469,17 +476,8 @@ def test_a_manifest_over_its_budget_is_refused_before_inflating(saved, tmp_path)
 
 # ---------------------------------------------------------------- network arrays
 def _with_npz(src, dst, edit):
-    """Copy a model file, letting ``edit(arrays)`` change its network's {name: array} (or {name: raw bytes})."""
-    members = _members(src)
-    with zipfile.ZipFile(io.BytesIO(members[NETWORK])) as inner:
-        parts = {n: inner.read(n) for n in inner.namelist()}
-    edit(parts)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as inner:
-        for name, data in parts.items():
-            inner.writestr(name, data)
-    members[NETWORK] = buffer.getvalue()
-    return _write(dst, members)
+    """Copy a model file, letting ``edit(parts)`` change its network's {``.npy`` name: bytes}."""
+    return _with_inner(src, dst, NETWORK, edit)
 
 
 def _npy(array_or_header, data=b""):

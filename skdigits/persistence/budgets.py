@@ -7,9 +7,10 @@ value found and this module's constant. The defaults are far above any
 digit CNN that skdigits trains (the default network's file is ~3.3 MB, a
 5-network ensemble of the Kaggle tutorial's ~17 MB) and far below what
 would exhaust a small machine: loading a file within all budgets stays
-under about 1 GB of memory. Change them only by editing this module (they
-are read at load time, so ``skdigits.persistence.budgets.MAX_ARCHIVE_BYTES
-= ...`` works for one process). docs/security.rst lists them.
+under about 1 GB of memory. They are read when a file is loaded, so a
+program that must load larger files can raise one for its own process
+(``skdigits.persistence.budgets.MAX_PARAMETERS = ...``). docs/security.rst
+lists them.
 """
 
 from skdigits.exceptions import BudgetExceededError

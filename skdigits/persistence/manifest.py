@@ -176,8 +176,9 @@ def labels_to_json(values):
     return {"dtype": values.dtype.name, "values": values.tolist()}
 
 
-def labels_from_json(encoded, where, *, limit=budgets.MAX_CLASSES, budget="MAX_CLASSES"):
-    """Decode what :func:`labels_to_json` wrote, checking every value's type first."""
+def labels_from_json(encoded, where, *, limit=None, budget="MAX_CLASSES"):
+    """Decode what :func:`labels_to_json` wrote, checking every value's type first (at most ``limit``, or ``MAX_CLASSES``)."""
+    limit = budgets.MAX_CLASSES if limit is None else limit
     fields(encoded, where, ("dtype", "values"))
     kind = string(encoded["dtype"], f"{where}.dtype")
     values = listed(encoded["values"], f"{where}.values", limit=limit, budget=budget)

@@ -224,7 +224,7 @@ class _Networks:
         if self.version == LEGACY_VERSION:
             from skdigits.persistence.legacy import read_keras_network
 
-            data = read_member(self.archive, name, "the file", limit=4 * self.parameters + (1 << 21))
+            data = read_member(self.archive, name, "the file", limit=4 * weights.parameter_count(steps) + (1 << 21))
             return architecture, read_keras_network(data, steps, f"the network {name!r}")
         data = read_member(self.archive, name, "the file", limit=weights.npz_limit(steps))
         return architecture, weights.read_npz(data, steps, f"the network {name!r}")
@@ -307,7 +307,7 @@ def _build_pipeline(entry, networks, where, how):
 
     mf.fields(entry, where, ("class", "params", "steps"))
     params = mf.fields(entry["params"], f"{where}.params", (), ("verbose",))
-    steps = mf.listed(entry["steps"], f"{where}.steps", limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
+    steps = mf.listed(entry["steps"], f"{where}.steps", limit=budgets.MAX_MEMBERS, budget="MAX_MEMBERS")
     names = [step.get("name") if isinstance(step, dict) else None for step in steps]
     if not steps or not all(isinstance(n, str) and n and "__" not in n for n in names) or \
             len(set(names)) != len(names):

@@ -46,6 +46,8 @@ def check_magic(path, start):
         raise fail(path, "this is a zip archive, not a CSV file; extract it first (e.g. unzip digit-recognizer.zip).")
     if start.startswith(b"\x1f\x8b"):
         raise fail(path, "this is gzip-compressed, not a CSV file; decompress it first (e.g. gunzip).")
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise fail(path, "this is UTF-16 text; save the file again as UTF-8.")
     if b"\0" in start:
         raise fail(path, "this looks like a binary file (it holds NUL bytes), not a CSV text file.")
 

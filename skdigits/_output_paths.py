@@ -17,7 +17,7 @@ import os
 import secrets
 import stat
 
-from skdigits.exceptions import OutputPathError
+from skdigits.exceptions import DataTypeError, OutputPathError
 
 __all__ = ["REPLACE", "STREAM", "plan_output", "check_writable", "open_stream"]
 
@@ -71,8 +71,12 @@ def plan_output(path):
     OutputPathError
         If ``path`` is a folder, a device other than those above, a socket,
         in a folder that does not exist, or in ``/proc`` or ``/sys``.
+    DataTypeError
+        If ``path`` is not a str or ``os.PathLike``.
     """
-    path = os.fspath(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataTypeError(f"the output path must be a file name (str or os.PathLike); got {type(path).__name__}.")
+    path = os.fsdecode(path)
     try:
         info = os.stat(path)
     except FileNotFoundError:

@@ -57,6 +57,8 @@ def load_digit_recognizer(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    skdigits.exceptions.DataTypeError
+        If ``path`` is not a str or ``os.PathLike``.
     skdigits.exceptions.BudgetExceededError
         If the file is larger than :data:`MAX_CSV_BYTES`, has more than
         :data:`MAX_CSV_ROWS` rows or a line longer than
@@ -89,8 +91,10 @@ def load_digit_recognizer(path):
     >>> X.shape, y.tolist()
     ((2, 784), [3, 7])
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataTypeError(f"path must be a file name (str or os.PathLike); got {type(path).__name__}.")
     budgets = CsvBudgets(MAX_CSV_BYTES, MAX_CSV_ROWS, MAX_LINE_BYTES)
-    values, is_train = read_digit_csv(os.fspath(path), budgets)
+    values, is_train = read_digit_csv(os.fsdecode(path), budgets)
     X = pd.DataFrame(values[:, is_train:], columns=list(PIXEL_COLUMNS), copy=is_train)
     if not is_train:
         return X

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from skdigits import datasets
 from skdigits.datasets import PIXEL_COLUMNS, load_digit_recognizer
-from skdigits.exceptions import BudgetExceededError, DataError, SkdigitsError
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, SkdigitsError
 
 HEADER = "label," + ",".join(PIXEL_COLUMNS) + "\n"
 ROW = "3," + ",".join(["0"] * 784) + "\n"
@@ -277,3 +277,16 @@ def test_any_bytes_after_a_valid_header_load_or_raise_a_skdigits_error(csv_file,
         return
     X = loaded[0] if train else loaded
     assert X.shape[1] == 784 and X.dtypes.eq(np.uint8).all()
+
+
+@pytest.mark.parametrize("path", [None, 3, ["train.csv"]])
+def test_a_path_that_is_not_a_file_name(path):
+    with pytest.raises(DataTypeError, match=r"path must be a file name \(str or os.PathLike\)"):
+        load_digit_recognizer(path)
+    with pytest.raises(DataTypeError, match=r"output path must be a file name"):
+        datasets.write_submission([1], path)
+
+
+def test_utf16_is_named(csv_file):
+    with pytest.raises(DataError, match=r"this is UTF-16 text; save the file again as UTF-8"):
+        load_digit_recognizer(csv_file((HEADER + ROW).encode("utf-16")))

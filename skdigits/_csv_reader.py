@@ -82,6 +82,8 @@ def _open_regular(path, budgets):
     The type is checked before opening, so a FIFO or a device cannot make
     the open hang, and again on the open file, in case the path was swapped.
     """
+    if not path or "\0" in path:
+        raise fail(repr(path), "the path is empty or holds a NUL character; pass the CSV file's name.")
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):

@@ -60,6 +60,15 @@ def _streamable_devices():
     return devices
 
 
+def _as_path(path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise DataTypeError(f"the output path must be a file name (str or os.PathLike); got {type(path).__name__}.")
+    path = os.fsdecode(path)
+    if not path or "\0" in path:
+        raise _refuse(path, "the path is empty or holds a NUL character; pass a file name.")
+    return path
+
+
 def plan_output(path):
     """Return how to write ``path``: ``(REPLACE, real_target)`` or ``(STREAM, path)``.
 
@@ -74,9 +83,9 @@ def plan_output(path):
     DataTypeError
         If ``path`` is not a str or ``os.PathLike``.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise DataTypeError(f"the output path must be a file name (str or os.PathLike); got {type(path).__name__}.")
-    path = os.fsdecode(path)
+    path = _as_path(path)
+    if path.endswith(os.sep) and not os.path.isdir(path):
+        raise _refuse(path, "it ends with a folder separator; pass a file name.")
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -166,7 +175,7 @@ def check_writable(path, folder=False):
         if how == REPLACE:
             _probe(path, os.path.dirname(target))
         return
-    path = os.fspath(path)
+    path = _as_path(path)
     real = os.path.realpath(path)
     if _kernel_file_system(real):
         raise _refuse(path, f"it is in {_kernel_file_system(real)}, a kernel file system, not a place for files.")

@@ -290,3 +290,9 @@ def test_a_path_that_is_not_a_file_name(path):
 def test_utf16_is_named(csv_file):
     with pytest.raises(DataError, match=r"this is UTF-16 text; save the file again as UTF-8"):
         load_digit_recognizer(csv_file((HEADER + ROW).encode("utf-16")))
+
+
+@pytest.mark.parametrize("path", ["", "train\0.csv"])
+def test_an_empty_path_or_one_with_a_nul(path):
+    with pytest.raises(DataError, match=r"the path is empty or holds a NUL character"):
+        load_digit_recognizer(path)

@@ -199,6 +199,20 @@ def test_a_file_used_as_a_folder_and_a_missing_folder(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["file"]
 
 
+@pytest.mark.parametrize("name, match", [
+    ("", r"the path is empty or holds a NUL character"),
+    ("sub\0.csv", r"the path is empty or holds a NUL character"),
+    ("new-folder/", r"it ends with a folder separator; pass a file name"),
+])
+def test_empty_nul_and_folder_like_paths_are_refused(tmp_path, monkeypatch, name, match):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OutputPathError, match=match):
+        write_submission([1], name)
+    with pytest.raises(OutputPathError, match=match):
+        check_writable(name)
+    assert not list(tmp_path.iterdir()) and no_temp_files(tmp_path.parent)
+
+
 def test_target_swapped_for_a_fifo_while_writing_is_not_replaced(tmp_path):
     target = tmp_path / "model.bin"
     target.write_bytes(b"old")

@@ -20,7 +20,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from skdigits import CNNDigitClassifier, CNNEnsembleClassifier, load_model, load_predictor, save_model
+from skdigits import CNNDigitClassifier, load_model, load_predictor, save_model
 from skdigits.exceptions import BudgetExceededError, LegacyFormatWarning, SkdigitsError, UnsafeModelError
 
 TINY = dict(filters=(4,), kernel_sizes=3, dense_units=8, epochs=1, batch_size=32, random_state=0)
@@ -176,6 +176,7 @@ def test_a_fifo_as_model_or_as_external_target_is_refused_without_hanging(legacy
     os.mkfifo(fifo)
     evil = _with_weights(legacy, tmp_path / "evil.skdigits", _replace(V1_WEIGHT, lambda f, n: f.create_dataset(
         n, shape=(10,), dtype="<f4", external=[(str(fifo), 0, 40)])))
+    virtual = _with_weights(legacy, tmp_path / "virtual.skdigits", _replace(V1_WEIGHT, _virtual(fifo)))
     # In a child with a timeout: a hang fails the test instead of blocking the suite.
     out = _in_subprocess(f"""
         import warnings
@@ -183,7 +184,8 @@ def test_a_fifo_as_model_or_as_external_target_is_refused_without_hanging(legacy
         from skdigits.exceptions import UnsafeModelError
         warnings.simplefilter("ignore")
         for path, loaders in [({str(fifo)!r}, (load_predictor, load_model, load_joblib)),
-                              ({str(evil)!r}, (load_predictor, load_model))]:
+                              ({str(evil)!r}, (load_predictor, load_model)),
+                              ({str(virtual)!r}, (load_predictor, load_model))]:
             for load in loaders:
                 try:
                     load(path)
@@ -191,8 +193,9 @@ def test_a_fifo_as_model_or_as_external_target_is_refused_without_hanging(legacy
                     print(type(exc).__name__, str(exc).splitlines()[0][:200])
         """, tmp_path)
     lines = out.splitlines()
-    assert len(lines) == 5, out
-    assert all("FIFO" in line for line in lines[:3]) and all("external storage" in line for line in lines[3:]), out
+    assert len(lines) == 7, out
+    assert all("FIFO" in line for line in lines[:3]), out
+    assert all("external storage" in line for line in lines[3:5]) and all("virtual" in line for line in lines[5:]), out
 
 
 @pytest.mark.parametrize("attack, match", [
@@ -311,7 +314,8 @@ def _patch_central_directory(path, name, field_offset, change):
     while data[at:at + 4] == b"PK\x01\x02":
         name_length, extra, comment = struct.unpack_from("<HHH", data, at + 28)
         if data[at + 46:at + 46 + name_length] == name.encode():
-            struct.pack_into("<H", data, at + field_offset, change(struct.unpack_from("<H", data, at + field_offset)[0]))
+            old = struct.unpack_from("<H", data, at + field_offset)[0]
+            struct.pack_into("<H", data, at + field_offset, change(old))
             path.write_bytes(bytes(data))
             return path
         at += 46 + name_length + extra + comment
@@ -377,7 +381,7 @@ def test_an_ensemble_of_12000_members_sharing_one_network_is_refused_fast(saved,
     _refused(evil, BudgetExceededError, "MAX_MANIFEST_BYTES|MAX_ENSEMBLE_MEMBERS")
     # Within a larger manifest budget, the ensemble's own budget refuses it before any member is built.
     monkeypatch.setattr(budgets, "MAX_MANIFEST_BYTES", 64 << 20)
-    _refused(evil, BudgetExceededError, "12,000 items in estimator.fitted.members .*MAX_ENSEMBLE_MEMBERS=100")
+    _refused(evil, BudgetExceededError, "12,000 items in estimator.fitted.members .*MAX_ENSEMBLE_MEMBERS=32")
     assert time.perf_counter() - start < 10
 
 
@@ -438,8 +442,9 @@ def test_manifest_values_are_type_checked(saved, tmp_path, edit, error, match):
 
 
 def test_duplicate_pipeline_steps_and_json_keys_are_refused(classifier, digits, tmp_path):
-    from skdigits import DigitImageTransformer
     from sklearn.pipeline import Pipeline
+
+    from skdigits import DigitImageTransformer
 
     X, y = digits
     pipe = Pipeline([("images", DigitImageTransformer(scale=1.0)), ("cnn", CNNDigitClassifier(**TINY))]).fit(X, y)

@@ -8,9 +8,9 @@ import textwrap
 import joblib
 import numpy as np
 import pytest
+from conftest import FAST
 from sklearn.base import clone
 
-from conftest import FAST
 from skdigits import CNNDigitClassifier, make_digit_pipeline
 
 

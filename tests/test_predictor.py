@@ -11,12 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from conftest import FAST
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from conftest import FAST
-from skdigits import (CNNDigitClassifier, CNNEnsembleClassifier, DigitEnsemblePredictor, DigitPredictor,
-                      load_model, load_predictor, make_digit_pipeline, save_model)
+from skdigits import (
+    CNNDigitClassifier,
+    CNNEnsembleClassifier,
+    DigitEnsemblePredictor,
+    DigitPredictor,
+    load_model,
+    load_predictor,
+    make_digit_pipeline,
+    save_model,
+)
 
 ATOL = 1e-5
 

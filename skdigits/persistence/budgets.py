@@ -17,8 +17,8 @@ from skdigits.exceptions import BudgetExceededError
 
 __all__ = [
     "MAX_FILE_BYTES", "MAX_ARCHIVE_BYTES", "MAX_MEMBERS", "MAX_CENTRAL_DIRECTORY_BYTES", "MAX_MANIFEST_BYTES",
-    "MAX_JSON_DEPTH", "MAX_ENSEMBLE_MEMBERS", "MAX_PARAMETERS", "MAX_IMAGE_SIDE", "MAX_CLASSES", "MAX_LAYERS",
-    "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS", "MAX_HDF5_OBJECTS", "check",
+    "MAX_JSON_DEPTH", "MAX_ENSEMBLE_MEMBERS", "MAX_NETWORKS", "MAX_PARAMETERS", "MAX_IMAGE_SIDE", "MAX_CLASSES",
+    "MAX_LAYERS", "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS", "MAX_HDF5_OBJECTS", "check",
 ]
 
 #: Size of the model file on disk, checked with ``os.stat`` before it is opened.
@@ -34,16 +34,18 @@ MAX_CENTRAL_DIRECTORY_BYTES = 1 << 20
 MAX_MANIFEST_BYTES = 4 << 20
 #: Nesting depth of ``[`` and ``{`` in the manifest, counted before it is parsed.
 MAX_JSON_DEPTH = 32
-#: Members of one fitted ensemble.
-MAX_ENSEMBLE_MEMBERS = 100
+#: Members of one fitted ensemble. load_model builds each member's network with Keras (~0.2 s each).
+MAX_ENSEMBLE_MEMBERS = 32
+#: Networks in one file (ensemble members, pipelines' classifiers), each read and built once.
+MAX_NETWORKS = 64
 #: float32 parameters of all networks in a file together (256 MiB of weights).
 MAX_PARAMETERS = 64 << 20
 #: Height and width of the images a model reads (``image_shape_``), each.
 MAX_IMAGE_SIDE = 1024
 #: Classes of a classifier (its outputs).
 MAX_CLASSES = 10_000
-#: Convolutions of a network (``len(filters)``).
-MAX_LAYERS = 64
+#: Convolutions of a network (``len(filters)``); with batch norm, 5 arrays each stay within MAX_MEMBERS.
+MAX_LAYERS = 32
 #: Filters of one convolution.
 MAX_FILTERS = 4096
 #: Side of a convolution's square kernel.

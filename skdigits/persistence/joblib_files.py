@@ -65,8 +65,9 @@ def save_joblib(estimator, path, *, compress=0):
     >>> load_joblib(path).predict([[0]]).shape
     (1,)
     """
-    import joblib
     from pathlib import Path
+
+    import joblib
 
     if not callable(getattr(estimator, "predict", None)):
         raise DataTypeError(

@@ -94,9 +94,9 @@ def fields(entry, where, required, optional=()):
         raise UnsafeModelError(f"{where} is a {type(entry).__name__}, not an object.")
     missing = [key for key in required if key not in entry]
     unknown = sorted(set(entry) - set(required) - set(optional))
-    if missing or unknown:
-        raise UnsafeModelError(f"{where} " + "; ".join(
-            ([f"lacks {missing}"] if missing else []) + ([f"has unknown keys {unknown[:10]}"] if unknown else [])) + ".")
+    problems = ([f"lacks {missing}"] if missing else []) + ([f"has unknown keys {unknown[:10]}"] if unknown else [])
+    if problems:
+        raise UnsafeModelError(f"{where} " + "; ".join(problems) + ".")
     return entry
 
 
@@ -177,7 +177,7 @@ def labels_to_json(values):
 
 
 def labels_from_json(encoded, where, *, limit=None, budget="MAX_CLASSES"):
-    """Decode what :func:`labels_to_json` wrote, checking every value's type first (at most ``limit``, or ``MAX_CLASSES``)."""
+    """Decode what :func:`labels_to_json` wrote, checking every value's type first (at most ``limit`` values)."""
     limit = budgets.MAX_CLASSES if limit is None else limit
     fields(encoded, where, ("dtype", "values"))
     kind = string(encoded["dtype"], f"{where}.dtype")

@@ -15,11 +15,15 @@ import importlib
 import os
 import warnings
 
-from skdigits.exceptions import (BudgetExceededError, LegacyFormatWarning, ModelVersionWarning, UnsafeModelError,
-                                 UnsupportedModelError)
-from skdigits.persistence import budgets
+from skdigits.exceptions import (
+    BudgetExceededError,
+    LegacyFormatWarning,
+    ModelVersionWarning,
+    UnsafeModelError,
+    UnsupportedModelError,
+)
+from skdigits.persistence import budgets, weights
 from skdigits.persistence import manifest as mf
-from skdigits.persistence import weights
 from skdigits.persistence.archive import open_archive, read_member
 from skdigits.persistence.files import ZIP_MAGIC, describe_start, is_joblib, open_model_file
 
@@ -82,7 +86,7 @@ class Estimators:
         return estimator
 
     def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed):
-        """A fitted classifier: its network rebuilt by ``build_cnn`` from ``architecture``, with ``arrays`` as weights."""
+        """A fitted classifier: its network rebuilt by ``build_cnn`` from ``architecture``, ``arrays`` its weights."""
         from skdigits.network import build_cnn
 
         estimator = self.fitted("CNNDigitClassifier", params, attributes, where)
@@ -187,7 +191,7 @@ class _Networks:
     """The networks an archive declares; each is read, checked against its architecture, at most once."""
 
     def __init__(self, archive, declared, version):
-        declared = mf.listed(declared, f"{MANIFEST} networks", limit=budgets.MAX_MEMBERS, budget="MAX_MEMBERS")
+        declared = mf.listed(declared, f"{MANIFEST} networks", limit=budgets.MAX_NETWORKS, budget="MAX_NETWORKS")
         for i, name in enumerate(declared):
             if not mf.string(name, f"networks[{i}]").endswith(_NETWORK_SUFFIX[version]) or name == MANIFEST:
                 raise UnsafeModelError(f"networks[{i}] is {name!r}, not a {_NETWORK_SUFFIX[version]} member.")

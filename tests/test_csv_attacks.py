@@ -98,6 +98,18 @@ def test_nul_hole_within_the_budget_is_refused_at_its_line_in_a_few_megabytes(cs
     assert peak < 64 * 2**20, peak  # 4 GB before
 
 
+def test_short_lines_do_not_inflate_into_a_huge_frame(csv_file):
+    # 60,000 one-value lines (120 KB, within every budget) would be a 377 MB frame of 785 float64 cells each.
+    tracemalloc.start()
+    try:
+        error, seconds = timed_load(csv_file(HEADER + "1\n" * 60_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(error, DataError) and "line 2: the line has only 1 of 785 values" in str(error)
+    assert peak < 100 * 2**20, peak
+
+
 def test_nul_bytes_inside_a_row(csv_file):
     with pytest.raises(DataError, match=r"line 3: the line holds a NUL byte"):
         load_digit_recognizer(csv_file(HEADER + ROW + "3,\0" + ROW[3:]))

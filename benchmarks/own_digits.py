@@ -61,7 +61,9 @@ def render(digit, style, rng):
         return Image.fromarray(rgba, "RGBA")
     gy, gx = np.mgrid[0:h, 0:w] / max(h, w)
     angle = rng.uniform(0, 2 * np.pi)
-    light = 1.0 - rng.uniform(0.15, 0.4) * (np.cos(angle) * gy + np.sin(angle) * gx + 0.5) ** 2
+    along = np.cos(angle) * gy + np.sin(angle) * gx
+    along = (along - along.min()) / np.ptp(along)
+    light = 1.0 - rng.uniform(0.15, 0.45) * along ** 2  # light falls off across the sheet, by up to 45 %
     if style == "photo":
         paper = np.array([235, 228, 210], np.float32) * light[..., None]
         pen = np.array([25, 30, 70], np.float32)

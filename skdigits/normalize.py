@@ -381,37 +381,65 @@ def _white_on_black(grey, polarity, where):
             f"{where} has no ink: its pixels span only {grey.min():.3f}..{grey.max():.3f} of full scale "
             "(a blank image?). Draw or photograph a digit with visible contrast."
         )
-    threshold = otsu_threshold(grey)
-    if polarity == "auto":
-        border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
-        bright_border = float(np.mean(border > threshold))
-        if abs(bright_border - 0.5) < 0.1:  # the digit touches most of the border: the minority class is ink
-            bright_border = float(np.mean(grey > threshold))
-        inverted = bright_border > 0.5
-    else:
-        inverted = polarity == "dark-on-light"
+    inverted = _ink_is_dark(grey) if polarity == "auto" else polarity == "dark-on-light"
+    if inverted and min(grey.shape) >= 64:
+        # Light multiplies what the paper reflects: dividing by the paper's local brightness
+        # (a grey closing wider than strokes) evens out falling light, shadows and a desk's tone.
+        paper = _opening(-ndimage.gaussian_filter(grey, 1.0), _background_size(grey))
+        grey = np.clip(grey / np.maximum(-paper, 1e-3), 0.0, 1.0)
     ink = 1.0 - grey if inverted else grey
-    return _even_light(ink, 1.0 - threshold if inverted else threshold), inverted
+    return _even_light(ink), inverted
 
 
-def _even_light(ink, threshold):
-    """Subtract a quadratic surface fitted to the background: uneven light in photos."""
-    h, w = ink.shape
-    if min(h, w) < 16:
+def _background_size(image):
+    return max(15, min(image.shape) // 4)
+
+
+def _opening(image, size):
+    """Grey opening by a size x size square, one axis at a time (fast)."""
+    for extreme in (ndimage.minimum_filter1d, ndimage.maximum_filter1d):
+        image = extreme(extreme(image, size, axis=0, mode="nearest"), size, axis=1, mode="nearest")
+    return image
+
+
+def _ink_is_dark(grey):
+    """Polarity: strokes are the thin minority, so they make the long tail of the image's fine detail.
+
+    The detail (the image minus a blur wider than strokes) has a long negative
+    tail for dark ink and a positive one for light ink, whatever the light
+    across the sheet, a shadow or a desk around the paper does. When the
+    tail is not clear, the class that owns most of the border is the background.
+    """
+    if max(grey.shape) > 128:  # a global property: a small copy answers it as well, and fast
+        grey = _area_resize(grey, 128 / max(grey.shape))
+    sigma = max(2.0, min(grey.shape) / 8)
+    detail = grey - ndimage.gaussian_filter(grey, sigma, mode="nearest")
+    h, w = detail.shape
+    # The centre first: around a photographed sheet, the desk's edge is detail too.
+    for region in (detail[h // 5:h - h // 5, w // 5:w - w // 5], detail):
+        spread = float(region.std())
+        skew = float(np.mean(region ** 3)) / spread ** 3 if spread > 0 else 0.0
+        if abs(skew) > 0.25:
+            return skew < 0
+    threshold = otsu_threshold(grey)
+    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
+    bright_border = float(np.mean(border > threshold))
+    if abs(bright_border - 0.5) < 0.1:  # the digit touches most of the border: the minority class is ink
+        bright_border = float(np.mean(grey > threshold))
+    return bright_border > 0.5
+
+
+def _even_light(ink):
+    """Subtract the background under the strokes (white top-hat): uneven light, shadows, a desk's tone.
+
+    A grey opening wider than any stroke keeps the background and drops the
+    strokes; what is left after subtracting it is the ink. Small images
+    (up to 64 pixels a side: MNIST-like, already clean) are left alone.
+    """
+    if min(ink.shape) < 64:
         return ink
-    background = ink <= threshold
-    step = max(1, int(np.sqrt(background.sum() / 4000)))  # a few thousand points are enough for 6 numbers
-    ys, xs = np.nonzero(background[::step, ::step])
-    if len(ys) < 50:
-        return ink
-    ys, xs = ys * step / h - 0.5, xs * step / w - 0.5
-    values = ink[::step, ::step][background[::step, ::step]]
-    design = np.stack([np.ones_like(ys), ys, xs, ys * ys, xs * xs, ys * xs], axis=1)
-    coef, *_ = np.linalg.lstsq(design, values, rcond=None)
-    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
-    gy, gx = gy / h - 0.5, gx / w - 0.5
-    surface = coef[0] + coef[1] * gy + coef[2] * gx + coef[3] * gy * gy + coef[4] * gx * gx + coef[5] * gy * gx
-    return np.clip(ink - surface + np.median(values), 0.0, 1.0).astype(np.float32)
+    background = _opening(ndimage.gaussian_filter(ink, 1.0), _background_size(ink))
+    return np.clip(ink - background, 0.0, 1.0).astype(np.float32)
 
 
 def _separate_ink(ink, where):
@@ -425,6 +453,34 @@ def _separate_ink(ink, where):
             "Photograph or draw the digit as connected strokes."
         )
     smooth = ndimage.gaussian_filter(ink, 1.0) if min(ink.shape) >= 64 else ink  # photo noise, not strokes
+    ink, smooth = _remove_ruling(ink, smooth)
+    threshold, strong, bg_level, ink_level = _levels(smooth, where)
+    # Hysteresis: faint pixels count as ink where they touch clear ink (thin strokes survive).
+    weak = smooth > bg_level + 0.5 * (threshold - bg_level)
+    labels, count = ndimage.label(weak, structure=np.ones((3, 3)))
+    keep = np.zeros(count + 1, dtype=bool)
+    keep[np.unique(labels[strong])] = True
+    keep[0] = False
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    frames = _frames(labels, np.arange(count + 1) > 0, keep)
+    framed = int(sizes[frames].sum())
+    sizes[~keep | frames] = 0
+    kept = sizes >= max(_SPECK_SHARE * sizes.max(), 1)
+    kept[0] = False
+    mask = kept[labels]
+    share = sizes[kept].sum() / max(int(weak.sum()) - framed, 1)
+    if share < _MIN_SHAPE_SHARE:
+        raise DataError(
+            f"{where} looks like noise, not a digit: its ink is scattered over {count} specks "
+            f"(the largest strokes hold {share:.0%} of it). Photograph the digit on plain paper."
+        )
+    soft = np.clip((ink - bg_level) / max(ink_level - bg_level, 1e-6), 0.0, 1.0)
+    near = ndimage.binary_dilation(mask, structure=np.ones((3, 3)), iterations=2)
+    return mask, (soft * near).astype(np.float32)
+
+
+def _levels(smooth, where):
+    """Otsu's threshold, the clear ink, the background's and the ink's levels; refuse blank or noise."""
     threshold = otsu_threshold(smooth)
     strong = smooth > threshold
     if not strong.any():
@@ -444,26 +500,53 @@ def _separate_ink(ink, where):
             f"{where} looks like noise, not a digit: ink and background differ by {gap / max(bg_spread, 1e-9):.1f} "
             f"standard deviations of the background (a digit gives {_MIN_SEPARATION:g} or more)."
         )
-    # Hysteresis: faint pixels count as ink where they touch clear ink (thin strokes survive).
-    weak = smooth > bg_level + 0.5 * (threshold - bg_level)
-    labels, count = ndimage.label(weak, structure=np.ones((3, 3)))
-    keep = np.zeros(count + 1, dtype=bool)
-    keep[np.unique(labels[strong])] = True
-    keep[0] = False
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    sizes[~keep] = 0
-    kept = sizes >= max(_SPECK_SHARE * sizes.max(), 1)
-    kept[0] = False
-    mask = kept[labels]
-    share = sizes[kept].sum() / max(int(weak.sum()), 1)
-    if share < _MIN_SHAPE_SHARE:
-        raise DataError(
-            f"{where} looks like noise, not a digit: its ink is scattered over {count} specks "
-            f"(the largest strokes hold {share:.0%} of it). Photograph the digit on plain paper."
-        )
-    soft = np.clip((ink - bg_level) / max(ink_level - bg_level, 1e-6), 0.0, 1.0)
-    near = ndimage.binary_dilation(mask, structure=np.ones((3, 3)), iterations=2)
-    return mask, (soft * near).astype(np.float32)
+    return threshold, strong, bg_level, ink_level
+
+
+def _remove_ruling(ink, smooth):
+    """Subtract the lines of lined or squared paper: three or more evenly spaced rows (columns) lighter than the rest.
+
+    A row's median is its background, whatever part of the digit crosses it; a
+    ruled line lifts it. Subtracting each lifted row's excess keeps the digit's
+    pixels in it. One or two such rows could be a digit's bars (a tight crop of
+    a 7 or a 2), so three evenly spaced ones are needed.
+    """
+    if min(ink.shape) < 64:
+        return ink, smooth
+    for axis in (1, 0):
+        profile = np.median(smooth, axis=axis)
+        base = float(np.median(profile))
+        spread = 1.4826 * float(np.median(np.abs(profile - base)))
+        lifted = profile > base + max(0.03, 8 * spread)
+        labels, count = ndimage.label(lifted)
+        if count < 3:
+            continue
+        centres = np.array([np.mean(np.flatnonzero(labels == k)) for k in range(1, count + 1)])
+        gaps = np.diff(centres)
+        if gaps.std() > 0.25 * gaps.mean():
+            continue
+        excess = np.where(ndimage.binary_dilation(lifted), np.clip(profile - base, 0, None), 0.0)
+        excess = excess[:, np.newaxis] if axis == 1 else excess[np.newaxis, :]
+        ink, smooth = np.clip(ink - excess, 0, 1), np.clip(smooth - excess, 0, 1)
+    return ink.astype(np.float32), smooth.astype(np.float32)
+
+
+def _frames(labels, kept, inked):
+    """Components that are a frame, not the digit: touching the border and spanning most of it,
+    while some inked component does not touch it (the desk around a photographed sheet, the sheet's edge)."""
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    touching = np.zeros_like(kept)
+    touching[border] = True
+    touching &= kept
+    if not touching.any() or not (inked & ~touching).any():
+        return np.zeros_like(kept)
+    frames = np.zeros_like(kept)
+    h, w = labels.shape
+    for index, found in enumerate(ndimage.find_objects(labels), start=1):
+        if found is not None and touching[index]:
+            rows, cols = found
+            frames[index] = (rows.stop - rows.start) >= 0.6 * h or (cols.stop - cols.start) >= 0.6 * w
+    return frames
 
 
 def _fit_box(crop, crop_mask):

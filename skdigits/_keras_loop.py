@@ -1,9 +1,11 @@
 """What CNNDigitClassifier hands to Keras, and what it checks on the way back.
 
 Seeded ``tf.data`` batches and the validation split for ``fit``, the
-non-finite-loss guard, and the fixed-size blocks that keep ``predict``'s
+non-finite-loss guard and check, and the fixed-size blocks that keep ``predict``'s
 probabilities independent of a row's neighbours.
 """
+
+import math
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -115,6 +117,34 @@ class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):
         if loss is not None and not np.isfinite(loss) and self.where is None:
             self.where = f"the loss became {float(loss)} in batch {batch + 1} of epoch {self._epoch + 1}"
             self.model.stop_training = True
+
+
+def divergence(guard, history, model):
+    """Say where training stopped being finite, or return None if it never did.
+
+    Parameters
+    ----------
+    guard : NonFiniteLossGuard
+        The fit's guard, which saw every batch's loss.
+    history : dict of str to list of float
+        The per-epoch ``loss`` and ``val_loss``.
+    model : keras.Model
+        The trained network: the last update can make its weights NaN after
+        the last loss was computed.
+
+    Returns
+    -------
+    str or None
+    """
+    if guard.where is not None:
+        return guard.where
+    for key in ("loss", "val_loss"):
+        for epoch, value in enumerate(history.get(key, ())):
+            if not math.isfinite(value):
+                return f"the {key} of epoch {epoch + 1} was {value}"
+    if not all(np.isfinite(w).all() for w in model.get_weights()):
+        return "the weights became NaN or infinite"
+    return None
 
 
 def predict_in_blocks(model, X):

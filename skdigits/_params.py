@@ -18,6 +18,7 @@ import sys
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from skdigits._compat import (
     HasMethods,
@@ -271,6 +272,23 @@ AUGMENTATION_CONSTRAINTS = {
     "shift": [_FRACTION],
     "seed": SEED,
 }
+
+
+def draw_seed(random_state):
+    """Return an int seed from a validated ``random_state``: drawn from it for None or a RandomState.
+
+    Parameters
+    ----------
+    random_state : None, int or numpy.random.RandomState
+        A value that satisfies :data:`RANDOM_STATE`.
+
+    Returns
+    -------
+    int
+    """
+    if random_state is None or isinstance(random_state, np.random.RandomState):
+        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    return int(random_state)
 
 
 def default_kernel_sizes(n_layers):

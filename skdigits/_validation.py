@@ -1,4 +1,4 @@
-"""Input checks shared by the transformer and the classifier (numpy only)."""
+"""Input checks shared by the transformer, the classifier and the predictor (numpy only)."""
 
 import contextlib
 import numbers
@@ -6,7 +6,8 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from skdigits._shapes import resolve_image_shape
 from skdigits.exceptions import DataError, DataTypeError, SkdigitsError
@@ -140,6 +141,37 @@ def validate_images(estimator, X, *, reset, image_shape):
     return flat.reshape(flat.shape[0], hw[0], hw[1], 1)
 
 
+def validate_labels(y, X=None, *, reset):
+    """Validate class labels: 1-D, finite, of a classification type, one per image.
+
+    Boolean labels are two classes, False and True, as in scikit-learn
+    (unlike boolean pixels, which :func:`validate_images` refuses).
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        The labels.
+    X : ndarray or None, default=None
+        The validated images, to check that there is one label per image.
+    reset : bool
+        True in ``fit``: then ``y`` must hold at least two classes.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+    """
+    with as_data_errors():
+        y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if X is not None:
+            check_consistent_length(X, y)
+    if reset and len(y) and len(np.unique(y)) < 2:
+        found = "1 sample" if len(y) == 1 else "a single class"
+        raise DataError(f"y has {found} ({y[:1].tolist()[0]!r}); a classifier needs samples of 2 classes or more.")
+    return y
+
+
 def check_sample_weight(sample_weight, n_samples):
     """Validate per-sample weights: finite, non-negative, not all zero, one per sample.
 
@@ -173,7 +205,7 @@ def check_sample_weight(sample_weight, n_samples):
             "(0 drops a sample)."
         )
     if n_samples and not weights.any():
-        raise DataError("sample_weight is all zeros: no training sample has any weight, so there is nothing to train on.")
+        raise DataError("sample_weight is all zeros: no training sample has any weight, so there is nothing to learn.")
     # Keras trains in float32: a larger weight would become inf, and the loss with it.
     if n_samples and weights.max() > np.finfo(np.float32).max:
         raise DataError(f"sample_weight has values up to {weights.max():g}, beyond float32's range; scale them down.")

@@ -20,18 +20,10 @@ them, with the versions checked.
 """
 
 import copy
-import math
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    check_array,
-    check_consistent_length,
-    check_is_fitted,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_is_fitted
 
 from skdigits import _compat, _params
 from skdigits._backend import keras
@@ -41,23 +33,17 @@ from skdigits._keras_loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
+    divergence,
     predict_in_blocks,
     split,
 )
-from skdigits._validation import as_data_errors, check_sample_weight, validate_images
+from skdigits._validation import check_sample_weight, validate_images, validate_labels
 from skdigits.exceptions import DataError, DataTypeError, TrainingDivergedError
 from skdigits.network import build_cnn, make_loss, make_optimizer, without_optimizer
 from skdigits.schedules import schedule_callback
 
 # scikeras' base class, imported once TensorFlow is loaded (quietly), its hooks checked.
 KerasClassifier = _compat.scikeras_classifier()
-
-
-def _draw_seed(random_state):
-    """An int seed from a validated ``random_state``: drawn for None or a RandomState."""
-    if random_state is None or isinstance(random_state, np.random.RandomState):
-        return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
-    return int(random_state)
 
 
 class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst):
@@ -323,7 +309,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
 
     def _initialize(self, X, y=None):
         self._check_params()
-        self._seed = _draw_seed(self.random_state)
+        self._seed = _params.draw_seed(self.random_state)
         return super()._initialize(X, y)
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
@@ -338,20 +324,8 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         if X is not None:
             X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if y is not None:
-            # Boolean labels are two classes, False and True, as in scikit-learn.
-            with as_data_errors():
-                y = check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=True, input_name="y")
-                y = column_or_1d(y, warn=True)
-                check_classification_targets(y)
-                if X is not None:
-                    check_consistent_length(X, y)
+            y = validate_labels(y, X, reset=reset)
             if reset:
-                if len(y) and len(np.unique(y)) < 2:
-                    found = "1 sample" if len(y) == 1 else "a single class"
-                    raise DataError(
-                        f"y has {found} ({y[:1].tolist()[0]!r}); a classifier needs samples "
-                        "of at least 2 classes."
-                    )
                 self.target_type_ = self._type_of_target(y)
                 self.y_dtype_ = y.dtype
                 self.y_ndim_ = 1
@@ -450,21 +424,16 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
 
     def _refuse_diverged(self, guard):
         """Raise TrainingDivergedError, leaving the classifier unfitted, if the loss or weights are not finite."""
-        where = guard.where or next(
-            (f"{key} of epoch {i + 1} was {v}" for key in ("loss", "val_loss")
-             for i, v in enumerate(self.history_.get(key, ())) if not math.isfinite(v)),
-            None,
-        )
-        if where is None and all(np.isfinite(w).all() for w in self.model_.get_weights()):
+        where = divergence(guard, self.history_, self.model_)
+        if where is None:
             return
         # Forget every fitted attribute: predict() then raises NotFittedError and nothing saves the network.
         for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
             delattr(self, name)
         raise TrainingDivergedError(
-            f"Training diverged: {where or 'the weights became NaN or infinite'} "
-            f"(learning_rate={self.learning_rate!r}, optimizer={self.optimizer!r}). The network was "
-            f"discarded and {type(self).__name__} is unfitted. Lower learning_rate (e.g. 10 times), "
-            "or check that the images are scaled to [0, 1]."
+            f"Training diverged: {where} (learning_rate={self.learning_rate!r}, optimizer={self.optimizer!r}). "
+            f"The network was discarded and {type(self).__name__} is unfitted. Lower learning_rate "
+            "(e.g. 10 times), or check that the images are scaled to [0, 1]."
         )
 
     def _restore_fitted(self, model, *, classes, history, seed):

@@ -105,8 +105,8 @@ def build_cnn(
     skdigits.exceptions.BudgetExceededError
         If the network would have more than :data:`MAX_WEIGHTS` weights.
     """
-    args = {"image_shape": image_shape, "n_classes": n_classes, "filters": filters, "kernel_sizes": kernel_sizes,
-                "dense_units": dense_units, "dropout": dropout, "augmentation": augmentation, "batch_norm": batch_norm, "seed": seed}
+    args = dict(image_shape=image_shape, n_classes=n_classes, filters=filters, kernel_sizes=kernel_sizes,
+                dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm, seed=seed)
     _params.validate(_params.BUILD_CNN_CONSTRAINTS, args, "build_cnn")
     if augmentation is not None and not set(augmentation) <= {"rotation", "zoom", "shift"}:
         _params.fail("build_cnn", "augmentation", augmentation, "a dict with keys among 'rotation', 'zoom', 'shift'")

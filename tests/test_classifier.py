@@ -116,12 +116,12 @@ def test_seeded_fit_leaves_no_global_random_state(small_images):
     from tensorflow.python.framework import config
 
     X, y = small_images
-    np_state, py_state = np.random.get_state(), random.getstate()
+    np_state, py_state = np.random.get_state(), random.getstate()  # noqa: NPY002 (the global state itself)
     _fit(X, y, random_state=42)
     assert context.global_seed() is None
     assert not config.is_op_determinism_enabled()
     assert random.getstate() == py_state
-    new_np_state = np.random.get_state()
+    new_np_state = np.random.get_state()  # noqa: NPY002
     assert all(np.array_equal(a, b) for a, b in zip(np_state, new_np_state))
     # The trap scikeras sets: unseeded random ops after a seeded fit.
     unseeded = _fit(X, y, random_state=None)

@@ -5,9 +5,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from conftest import FAST
 from sklearn.base import is_classifier
 
-from conftest import FAST
 from skdigits import CNNDigitClassifier, CNNEnsembleClassifier, load_model, make_digit_pipeline, save_model
 
 

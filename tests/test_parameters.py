@@ -30,7 +30,8 @@ RNG = np.random.RandomState(0)
 IMAGES = RNG.rand(40, 8, 8, 1).astype(np.float32)
 PIXELS = (IMAGES.reshape(40, -1) * 255).round()
 Y = np.arange(40) % 2
-TINY = {"filters": (2,), "kernel_sizes": 3, "dense_units": 4, "epochs": 1, "batch_size": 20, "augment": False, "random_state": 0}
+TINY = {"filters": (2,), "kernel_sizes": 3, "dense_units": 4, "epochs": 1, "batch_size": 20, "augment": False,
+        "random_state": 0}
 
 NON_FINITE = [math.inf, -math.inf, math.nan]
 CLASSIFIER_REALS = ["dropout", "rotation_range", "zoom_range", "shift_range", "learning_rate",
@@ -148,7 +149,8 @@ def test_numpy_numbers_are_accepted():
     _params.validate_params(clf)
     assert clf.fit(IMAGES, Y).predict(IMAGES[:3]).shape == (3,)
     _params.validate_params(DigitImageTransformer(scale=np.float32(16), image_shape=(np.int64(8), -1)))
-    _params.validate_params(CNNEnsembleClassifier(n_estimators=np.int8(2), n_jobs=-1, random_state=np.random.RandomState(0)))
+    ensemble = CNNEnsembleClassifier(n_estimators=np.int8(2), n_jobs=-1, random_state=np.random.RandomState(0))
+    _params.validate_params(ensemble)
 
 
 def test_a_finite_but_huge_learning_rate_is_a_parameter_the_nan_guard_handles():
@@ -163,7 +165,7 @@ def test_every_parameter_has_a_constraint(estimator):
 
 
 def test_the_classifiers_parameter_names_need_no_tensorflow():
-    assert _params.CLASSIFIER_PARAMETERS == tuple(CNNDigitClassifier._get_param_names())
+    assert tuple(CNNDigitClassifier._get_param_names()) == _params.CLASSIFIER_PARAMETERS
 
 
 # ---- sample_weight -------------------------------------------------------------------
@@ -267,7 +269,8 @@ def test_build_cnn_refuses_a_network_over_the_weight_budget_before_building():
         CNNDigitClassifier(**{**TINY, "dense_units": MAX_WEIGHTS}).fit(IMAGES, Y)
 
 
-@pytest.mark.parametrize("config", [{"filters": (32, 64, 64)}, {"filters": (3, 5), "kernel_sizes": (5, 1), "dense_units": 7},
+@pytest.mark.parametrize("config", [{"filters": (32, 64, 64)},
+                                    {"filters": (3, 5), "kernel_sizes": (5, 1), "dense_units": 7},
                                     {"image_shape": (1, 10), "filters": (4, 4, 6)}])
 def test_the_weight_count_is_the_built_networks(config):
     from skdigits.network import build_cnn, count_weights
@@ -275,7 +278,8 @@ def test_the_weight_count_is_the_built_networks(config):
     config = {"image_shape": (28, 28), "n_classes": 10, "dense_units": 256, **config}
     filters, kernel_sizes = _params.layer_widths(config["filters"], config.get("kernel_sizes"), "test")
     model = build_cnn(**config)
-    assert count_weights(config["image_shape"], 10, filters, kernel_sizes, config["dense_units"]) == model.count_params()
+    counted = count_weights(config["image_shape"], 10, filters, kernel_sizes, config["dense_units"])
+    assert counted == model.count_params()
 
 
 @pytest.mark.parametrize("name, value", [("rotation", math.nan), ("zoom", 1.0), ("shift", -math.inf),

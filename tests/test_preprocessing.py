@@ -130,5 +130,5 @@ def test_any_uint8_stack_round_trips(images):
     out = DigitImageTransformer().fit_transform(flat)
     assert out.shape == images.shape + (1,)
     assert out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert out.min() >= 0.0 and out.max() <= 1.0
     np.testing.assert_array_equal(np.rint(out[..., 0] * 255).astype(np.uint8), images)

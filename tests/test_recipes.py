@@ -1,4 +1,4 @@
-"""Guards: the defaults are the fast recipe, the one the recipe search chose, and the tutorial's recipe is its reference."""
+"""Guards: the defaults are the fast recipe, the one the recipe search chose; the tutorial's recipe is its reference."""
 
 import importlib.util
 from pathlib import Path
@@ -37,8 +37,9 @@ def test_the_fast_recipe_is_the_one_the_recipe_search_chose(recipe_search):
 
 def test_the_tutorial_recipe_is_the_searchs_reference(recipe_search):
     assert recipe_search.CANDIDATES["reference"] == TUTORIAL_RECIPE
-    assert TUTORIAL_RECIPE == dict(filters=(32, 64, 64), optimizer="rmsprop", learning_rate=None,
-                                   lr_schedule="constant", label_smoothing=0.0, epochs=30, batch_size=128)
+    expected = dict(filters=(32, 64, 64), optimizer="rmsprop", learning_rate=None,
+                    lr_schedule="constant", label_smoothing=0.0, epochs=30, batch_size=128)
+    assert expected == TUTORIAL_RECIPE
 
 
 def test_the_tutorial_recipe_builds_the_tutorials_network():

@@ -441,6 +441,20 @@ def test_manifest_values_are_type_checked(saved, tmp_path, edit, error, match):
     _refused(evil, error, match)
 
 
+def test_a_network_over_the_parameter_budget_is_refused_before_allocating(saved, tmp_path):
+    """Each size is within its own budget, but 1024x1024 images make a dense kernel of 4 billion floats."""
+    def edit(manifest):
+        fitted = manifest["estimator"]["fitted"]
+        fitted.update(image_shape_=[1024, 1024], n_features_in_=1024 * 1024)
+        fitted["network"]["architecture"]["image_shape"] = [1024, 1024]
+        manifest["estimator"]["params"]["dense_units"] = 1024
+        fitted["network"]["architecture"]["dense_units"] = 1024
+    start = time.perf_counter()
+    _refused(_with_manifest(saved, tmp_path / "huge.skdigits", edit), BudgetExceededError,
+             r"1,073,753,138 parameters in the network .* MAX_PARAMETERS=67,108,864")
+    assert time.perf_counter() - start < 5
+
+
 def test_duplicate_pipeline_steps_and_json_keys_are_refused(classifier, digits, tmp_path):
     from sklearn.pipeline import Pipeline
 

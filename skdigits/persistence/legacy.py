@@ -15,7 +15,7 @@ import io
 
 import numpy as np
 
-from skdigits.exceptions import SkdigitsError, UnsafeModelError
+from skdigits.exceptions import SkdigitsError, UnsafeModelError, UnsupportedModelError
 from skdigits.persistence import budgets
 from skdigits.persistence.archive import open_archive, read_member, zip_errors
 from skdigits.persistence.weights import DTYPE, parameter_count
@@ -91,7 +91,11 @@ def read_keras_network(data, steps, where):
     BudgetExceededError
         A weights file larger than the architecture's weights allow, or too many HDF5 objects.
     """
-    import h5py
+    try:
+        import h5py
+    except ImportError:  # h5py comes with Keras; format 2 does not need it
+        raise UnsupportedModelError(f"{where} is in format 1 (Keras .keras), which needs h5py to read: "
+                                    "pip install h5py, then save the model again with skdigits.save_model.") from None
 
     with open_archive(io.BytesIO(data), where, allowed=lambda names: set(names) - _KERAS_MEMBERS) as archive:
         limit = 4 * parameter_count(steps) + _H5_OVERHEAD

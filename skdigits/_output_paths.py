@@ -123,12 +123,13 @@ def open_stream(path):
     without blocking and refused when nobody reads it.
     """
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    if stat.S_ISREG(os.stat(path).st_mode):
+    mode = os.stat(path).st_mode
+    if stat.S_ISREG(mode):
         flags |= os.O_TRUNC  # a standard stream redirected to a file, like the shell's ">"
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        if exc.errno == errno.ENXIO:
+        if exc.errno == errno.ENXIO and stat.S_ISFIFO(mode):
             raise _refuse(path, "it is a FIFO (named pipe) that nobody reads; start the reader first.") from None
         raise _refuse(path, f"{exc.strerror}.") from None
     os.set_blocking(fd, True)

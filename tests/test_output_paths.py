@@ -12,6 +12,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -32,23 +33,41 @@ def no_temp_files(folder):
 
 
 class FifoReader:
-    """Read a FIFO in a thread; never leaves the test hanging on a FIFO nobody wrote to."""
+    """Read a FIFO in a thread, without ever blocking: a test cannot hang on a FIFO nobody writes to.
+
+    The read end is opened non-blocking, so it is open (and a writer
+    accepted) as soon as ``ready`` is set; an empty read before any data
+    means no writer came yet, one after the data means the writer closed.
+    """
 
     def __init__(self, path):
-        self.path, self.data = path, None
+        self.path, self.data, self.ready = path, b"", threading.Event()
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()
+        assert self.ready.wait(10), "the reader never opened the FIFO"
 
     def _read(self):
-        with open(self.path, "rb") as f:  # blocks until a writer opens it
-            self.data = f.read()
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        self.ready.set()
+        chunks, deadline = [], time.monotonic() + 20
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:  # a writer is there, its data is not yet
+                    chunk = None
+                if chunk:
+                    chunks.append(chunk)
+                elif chunk == b"" and chunks:
+                    break
+                else:
+                    time.sleep(0.005)
+        finally:
+            os.close(fd)
+        self.data = b"".join(chunks)
 
-    def result(self, timeout=10):
-        self.thread.join(timeout)
-        if self.thread.is_alive():  # release the blocked open, then fail
-            os.close(os.open(self.path, os.O_WRONLY | os.O_NONBLOCK))
-            self.thread.join(5)
-            pytest.fail("nothing was written to the FIFO")
+    def result(self):
+        self.thread.join(30)
         return self.data
 
 
@@ -57,17 +76,6 @@ def fifo(tmp_path):
     path = tmp_path / "out.fifo"
     os.mkfifo(path)
     return path
-
-
-def wait_for_reader(path, reader):
-    # The writer refuses a FIFO nobody has opened yet: wait until the reader has.
-    for _ in range(500):
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
-            return
-        except OSError:
-            reader.thread.join(0.01)
-    pytest.fail("the reader never opened the FIFO")
 
 
 # ---------------------------------------------------------------- streamed in place
@@ -95,7 +103,6 @@ def test_symlink_to_dev_null_is_followed_not_replaced(tmp_path):
 
 def test_fifo_with_a_reader_gets_the_content_and_stays_a_fifo(fifo):
     reader = FifoReader(fifo)
-    wait_for_reader(fifo, reader)
     write_submission([7, 2], fifo)
     assert reader.result() == SUBMISSION
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
@@ -106,7 +113,6 @@ def test_atomic_save_streams_into_a_fifo_through_a_symlink(fifo):
     link = fifo.parent / "model.bin"
     link.symlink_to(fifo)
     reader = FifoReader(fifo)
-    wait_for_reader(fifo, reader)
     seen = []
 
     def save(path):

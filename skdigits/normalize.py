@@ -23,22 +23,21 @@ empty frame to a model that would answer it confidently.
 import numbers
 
 import numpy as np
-from scipy import ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from skdigits._ink import (
+    WORK_SIDE,
+    area_resize,
+    centre_by_mass,
+    fit_box,
+    separate_ink,
+    to_grey,
+    white_on_black,
+)
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError
 
 __all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
 
-_FRAME, _BOX, _CENTRE = 28, 20, 14.0  # MNIST puts the centre of mass at pixel (14, 14)
-_WORK_SIDE = 512  # larger images are area-averaged to this first: bounded time, no detail a 20x20 box keeps is lost
-_MIN_CONTRAST = 0.08  # ink must differ from the background by 8 % of full scale
-_MIN_SEPARATION = 4.5  # ink-background gap in background standard deviations; noise gives about 2.5-3.5
-_MIN_SHAPE_SHARE = 0.6  # the kept strokes must hold this share of the ink; scattered noise holds far less
-_MAX_ISOLATED = 0.5  # above this share of ink pixels without ink neighbours, the "ink" is salt noise
-_SPECK_SHARE = 0.08  # a component smaller than this share of the largest one is a speck
-_MIN_STROKE = 1.5  # strokes thinner than this (in 20x20-box pixels) are thickened ...
-_TARGET_STROKE = 2.5  # ... to about this (MNIST's strokes are 2-3 pixels wide)
 _POLARITIES = ("auto", "dark-on-light", "light-on-dark")
 
 
@@ -146,7 +145,7 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         images = _as_image_list(X)
-        out = np.zeros((len(images), _FRAME, _FRAME), dtype=np.uint8)
+        out = np.zeros((len(images), 28, 28), dtype=np.uint8)
         for i, image in enumerate(images):
             out[i] = normalize_digit(image, scale=self.scale, polarity=self.polarity, where=f"image {i}")
         return out
@@ -222,20 +221,20 @@ def normalization_steps(image, *, scale=255.0, polarity="auto", where="image"):
     """
     pixels = _checked_pixels(image, scale, where)
     steps = {"input": pixels}
-    grey = _to_grey(pixels)
-    if max(grey.shape) > _WORK_SIDE:
-        grey = _area_resize(grey, _WORK_SIDE / max(grey.shape))
+    grey = to_grey(pixels)
+    if max(grey.shape) > WORK_SIDE:
+        grey = area_resize(grey, WORK_SIDE / max(grey.shape))
     steps["grey"] = grey
-    ink, inverted = _white_on_black(grey, polarity, where)
+    ink, inverted = white_on_black(grey, polarity, where)
     steps["ink"], steps["inverted"] = ink, inverted
-    mask, soft = _separate_ink(ink, where)
+    mask, soft = separate_ink(ink, where)
     steps["mask"] = mask
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     crop = soft[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     steps["crop"] = crop
-    box = _fit_box(crop, mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
+    box = fit_box(crop, mask[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1])
     steps["box"] = box
-    steps["result"] = _centre_by_mass(box)
+    steps["result"] = centre_by_mass(box)
     return steps
 
 
@@ -312,275 +311,3 @@ def _checked_pixels(image, scale, where):
             "pass the value of full white as scale (255 for 8-bit, 65535 for 16-bit, 1.0 for floats in [0, 1])."
         )
     return pixels / np.float32(scale)
-
-
-def _to_grey(pixels):
-    """Grey in [0, 1]. Alpha is flattened onto a background opposite to the opaque pixels' tone.
-
-    A canvas drawing is often black strokes on transparent black: flattening
-    onto black would erase it, onto white keeps it. Light strokes go on black.
-    """
-    channels = pixels.shape[-1]
-    colour = pixels[..., :3] if channels >= 3 else pixels[..., :1]
-    grey = colour @ np.array([0.299, 0.587, 0.114], np.float32) if channels >= 3 else colour[..., 0]
-    if channels != 4:
-        return grey
-    alpha = pixels[..., 3]
-    if alpha.min() >= 0.999:
-        return grey
-    opaque = alpha > 0.5
-    tone = float(grey[opaque].mean()) if opaque.any() else 1.0
-    background = 1.0 if tone < 0.5 else 0.0
-    return grey * alpha + background * (1.0 - alpha)
-
-
-def _area_resize(image, factor):
-    """Anti-aliased resize of a float image by ``factor`` (area average down, bilinear up)."""
-    from PIL import Image
-
-    h, w = image.shape
-    size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
-    method = Image.Resampling.BOX if factor < 1 else Image.Resampling.BILINEAR
-    resized = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32), mode="F").resize(size, method)
-    return np.asarray(resized, dtype=np.float32)
-
-
-def otsu_threshold(values, bins=256):
-    """Otsu's threshold of values in [0, 1]: the cut that maximises the between-class variance.
-
-    Parameters
-    ----------
-    values : ndarray
-        Values in [0, 1].
-    bins : int, default=256
-        Histogram bins.
-
-    Returns
-    -------
-    float
-        The threshold; values above it are the bright class.
-    """
-    counts, edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
-    centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(counts).astype(np.float64)
-    total = weight[-1]
-    mass = np.cumsum(counts * centres)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_low = mass / weight
-        mean_high = (mass[-1] - mass) / (total - weight)
-        between = weight * (total - weight) * (mean_low - mean_high) ** 2
-    between = np.nan_to_num(between[:-1], nan=-1.0)
-    return float(edges[int(np.argmax(between)) + 1])
-
-
-def _white_on_black(grey, polarity, where):
-    """Return (ink as white on black with the light evened out, whether it was inverted)."""
-    low, high = np.percentile(grey, [0.5, 99.5])
-    if high - low < _MIN_CONTRAST and grey.max() - grey.min() < 2 * _MIN_CONTRAST:
-        raise DataError(
-            f"{where} has no ink: its pixels span only {grey.min():.3f}..{grey.max():.3f} of full scale "
-            "(a blank image?). Draw or photograph a digit with visible contrast."
-        )
-    inverted = _ink_is_dark(grey) if polarity == "auto" else polarity == "dark-on-light"
-    if inverted and min(grey.shape) >= 64:
-        # Light multiplies what the paper reflects: dividing by the paper's local brightness
-        # (a grey closing wider than strokes) evens out falling light, shadows and a desk's tone.
-        paper = _opening(-ndimage.gaussian_filter(grey, 1.0), _background_size(grey))
-        grey = np.clip(grey / np.maximum(-paper, 1e-3), 0.0, 1.0)
-    ink = 1.0 - grey if inverted else grey
-    return _even_light(ink), inverted
-
-
-def _background_size(image):
-    return max(15, min(image.shape) // 4)
-
-
-def _opening(image, size):
-    """Grey opening by a size x size square, one axis at a time (fast)."""
-    for extreme in (ndimage.minimum_filter1d, ndimage.maximum_filter1d):
-        image = extreme(extreme(image, size, axis=0, mode="nearest"), size, axis=1, mode="nearest")
-    return image
-
-
-def _ink_is_dark(grey):
-    """Polarity: strokes are the thin minority, so they make the long tail of the image's fine detail.
-
-    The detail (the image minus a blur wider than strokes) has a long negative
-    tail for dark ink and a positive one for light ink, whatever the light
-    across the sheet, a shadow or a desk around the paper does. When the
-    tail is not clear, the class that owns most of the border is the background.
-    """
-    if max(grey.shape) > 128:  # a global property: a small copy answers it as well, and fast
-        grey = _area_resize(grey, 128 / max(grey.shape))
-    sigma = max(2.0, min(grey.shape) / 8)
-    detail = grey - ndimage.gaussian_filter(grey, sigma, mode="nearest")
-    h, w = detail.shape
-    # The centre first: around a photographed sheet, the desk's edge is detail too.
-    for region in (detail[h // 5:h - h // 5, w // 5:w - w // 5], detail):
-        spread = float(region.std())
-        skew = float(np.mean(region ** 3)) / spread ** 3 if spread > 0 else 0.0
-        if abs(skew) > 0.25:
-            return skew < 0
-    threshold = otsu_threshold(grey)
-    border = np.concatenate([grey[0], grey[-1], grey[1:-1, 0], grey[1:-1, -1]])
-    bright_border = float(np.mean(border > threshold))
-    if abs(bright_border - 0.5) < 0.1:  # the digit touches most of the border: the minority class is ink
-        bright_border = float(np.mean(grey > threshold))
-    return bright_border > 0.5
-
-
-def _even_light(ink):
-    """Subtract the background under the strokes (white top-hat): uneven light, shadows, a desk's tone.
-
-    A grey opening wider than any stroke keeps the background and drops the
-    strokes; what is left after subtracting it is the ink. Small images
-    (up to 64 pixels a side: MNIST-like, already clean) are left alone.
-    """
-    if min(ink.shape) < 64:
-        return ink
-    background = _opening(ndimage.gaussian_filter(ink, 1.0), _background_size(ink))
-    return np.clip(ink - background, 0.0, 1.0).astype(np.float32)
-
-
-def _separate_ink(ink, where):
-    """Return (the digit's mask, soft ink in [0, 1]); refuse an image with no digit-like shape."""
-    raw = ink > otsu_threshold(ink)
-    neighbours = ndimage.convolve(raw.astype(np.uint8), np.ones((3, 3), np.uint8), mode="constant") - raw
-    isolated = float(np.mean(neighbours[raw] <= 1)) if raw.any() else 0.0
-    if isolated > _MAX_ISOLATED:  # strokes are runs of pixels; salt noise is single dots
-        raise DataError(
-            f"{where} looks like noise, not a digit: {isolated:.0%} of its ink pixels are isolated dots. "
-            "Photograph or draw the digit as connected strokes."
-        )
-    smooth = ndimage.gaussian_filter(ink, 1.0) if min(ink.shape) >= 64 else ink  # photo noise, not strokes
-    ink, smooth = _remove_ruling(ink, smooth)
-    threshold, strong, bg_level, ink_level = _levels(smooth, where)
-    # Hysteresis: faint pixels count as ink where they touch clear ink (thin strokes survive).
-    weak = smooth > bg_level + 0.5 * (threshold - bg_level)
-    labels, count = ndimage.label(weak, structure=np.ones((3, 3)))
-    keep = np.zeros(count + 1, dtype=bool)
-    keep[np.unique(labels[strong])] = True
-    keep[0] = False
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    frames = _frames(labels, np.arange(count + 1) > 0, keep)
-    framed = int(sizes[frames].sum())
-    sizes[~keep | frames] = 0
-    kept = sizes >= max(_SPECK_SHARE * sizes.max(), 1)
-    kept[0] = False
-    mask = kept[labels]
-    share = sizes[kept].sum() / max(int(weak.sum()) - framed, 1)
-    if share < _MIN_SHAPE_SHARE:
-        raise DataError(
-            f"{where} looks like noise, not a digit: its ink is scattered over {count} specks "
-            f"(the largest strokes hold {share:.0%} of it). Photograph the digit on plain paper."
-        )
-    soft = np.clip((ink - bg_level) / max(ink_level - bg_level, 1e-6), 0.0, 1.0)
-    near = ndimage.binary_dilation(mask, structure=np.ones((3, 3)), iterations=2)
-    return mask, (soft * near).astype(np.float32)
-
-
-def _levels(smooth, where):
-    """Otsu's threshold, the clear ink, the background's and the ink's levels; refuse blank or noise."""
-    threshold = otsu_threshold(smooth)
-    strong = smooth > threshold
-    if not strong.any():
-        raise DataError(f"{where} has no ink (no pixel stands out from the background).")
-    background = smooth[~strong]
-    bg_level = float(np.median(background)) if background.size else 0.0
-    bg_spread = float(background.std()) if background.size > 1 else 0.0
-    ink_level = float(np.median(smooth[strong]))
-    gap = ink_level - bg_level
-    if gap < _MIN_CONTRAST:
-        raise DataError(
-            f"{where} has no ink: the brightest class differs from the background by only "
-            f"{gap:.3f} of full scale. Draw or photograph a digit with visible contrast."
-        )
-    if gap < _MIN_SEPARATION * bg_spread:
-        raise DataError(
-            f"{where} looks like noise, not a digit: ink and background differ by {gap / max(bg_spread, 1e-9):.1f} "
-            f"standard deviations of the background (a digit gives {_MIN_SEPARATION:g} or more)."
-        )
-    return threshold, strong, bg_level, ink_level
-
-
-def _remove_ruling(ink, smooth):
-    """Subtract the lines of lined or squared paper: three or more evenly spaced rows (columns) lighter than the rest.
-
-    A row's median is its background, whatever part of the digit crosses it; a
-    ruled line lifts it. Subtracting each lifted row's excess keeps the digit's
-    pixels in it. One or two such rows could be a digit's bars (a tight crop of
-    a 7 or a 2), so three evenly spaced ones are needed.
-    """
-    if min(ink.shape) < 64:
-        return ink, smooth
-    for axis in (1, 0):
-        profile = np.median(smooth, axis=axis)
-        base = float(np.median(profile))
-        spread = 1.4826 * float(np.median(np.abs(profile - base)))
-        lifted = profile > base + max(0.03, 8 * spread)
-        labels, count = ndimage.label(lifted)
-        if count < 3:
-            continue
-        centres = np.array([np.mean(np.flatnonzero(labels == k)) for k in range(1, count + 1)])
-        gaps = np.diff(centres)
-        if gaps.std() > 0.25 * gaps.mean():
-            continue
-        excess = np.where(ndimage.binary_dilation(lifted), np.clip(profile - base, 0, None), 0.0)
-        excess = excess[:, np.newaxis] if axis == 1 else excess[np.newaxis, :]
-        ink, smooth = np.clip(ink - excess, 0, 1), np.clip(smooth - excess, 0, 1)
-    return ink.astype(np.float32), smooth.astype(np.float32)
-
-
-def _frames(labels, kept, inked):
-    """Components that are a frame, not the digit: touching the border and spanning most of it,
-    while some inked component does not touch it (the desk around a photographed sheet, the sheet's edge)."""
-    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    touching = np.zeros_like(kept)
-    touching[border] = True
-    touching &= kept
-    if not touching.any() or not (inked & ~touching).any():
-        return np.zeros_like(kept)
-    frames = np.zeros_like(kept)
-    h, w = labels.shape
-    for index, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is not None and touching[index]:
-            rows, cols = found
-            frames[index] = (rows.stop - rows.start) >= 0.6 * h or (cols.stop - cols.start) >= 0.6 * w
-    return frames
-
-
-def _fit_box(crop, crop_mask):
-    """Scale the digit to fit 20x20 keeping its aspect ratio; thicken strokes that would vanish."""
-    h, w = crop.shape
-    factor = _BOX / max(h, w)
-    perimeter = np.count_nonzero(np.diff(crop_mask, axis=0)) + np.count_nonzero(np.diff(crop_mask, axis=1))
-    stroke = 2.0 * crop_mask.sum() / max(perimeter, 1)  # width of a long band = 2 * area / perimeter
-    if stroke * factor < _MIN_STROKE:
-        grow = int(round((_TARGET_STROKE / factor - stroke)))
-        if grow >= 2:
-            crop = np.pad(crop, grow)
-            crop = ndimage.grey_dilation(crop, size=(grow, grow))
-            rows, cols = np.flatnonzero(crop.max(axis=1) > 0), np.flatnonzero(crop.max(axis=0) > 0)
-            crop = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-            h, w = crop.shape
-            factor = _BOX / max(h, w)
-    box = _area_resize(crop, factor)
-    if factor > 1:  # bilinear up-scaling; keep the box within 20x20 exactly
-        box = box[:_BOX, :_BOX]
-    return np.clip(box, 0.0, 1.0)
-
-
-def _centre_by_mass(box):
-    """Place ``box`` in a 28x28 frame so that its centre of mass is at (14, 14), as MNIST."""
-    h, w = box.shape
-    total = box.sum()
-    if total <= 0:
-        com_y, com_x = (h - 1) / 2, (w - 1) / 2
-    else:
-        com_y = float((box.sum(axis=1) * np.arange(h)).sum() / total)
-        com_x = float((box.sum(axis=0) * np.arange(w)).sum() / total)
-    top = int(np.clip(round(_CENTRE - com_y), 0, _FRAME - h))
-    left = int(np.clip(round(_CENTRE - com_x), 0, _FRAME - w))
-    frame = np.zeros((_FRAME, _FRAME), dtype=np.float32)
-    frame[top:top + h, left:left + w] = box
-    return np.round(frame * 255).astype(np.uint8)

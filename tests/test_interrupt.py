@@ -320,23 +320,38 @@ FIT_SIGNALS = [signal.SIGINT, signal.SIGINT, signal.SIGTERM]  # three fits in a 
 SCENARIOS = ["fit"] * len(FIT_SIGNALS) + ["cross_val_score", "grid_search"]
 
 
+def _selected(request, fixture):
+    return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
+
+
+# Autouse, so the children start with the module's first test and run beside the others;
+# only when a selected test needs them, and killed at the module's end.
 @pytest.fixture(scope="module", autouse=True)
-def interrupted_run(tmp_path_factory):
+def interrupted_run(request, tmp_path_factory):
     """One process (one TensorFlow import) interrupted in 3 fits, then in cross-validation and grid search."""
+    if not _selected(request, "interrupted_run"):
+        yield None
+        return
     folder = tmp_path_factory.mktemp("interrupt")
-    return _SignalledRun(folder / "interrupt_me.py", _FIT_SCRIPT, SCENARIOS,
-                         FIT_SIGNALS + [signal.SIGINT, signal.SIGINT])
+    run = _SignalledRun(folder / "interrupt_me.py", _FIT_SCRIPT, SCENARIOS,
+                        FIT_SIGNALS + [signal.SIGINT, signal.SIGINT])
+    yield run
+    run.proc.kill()
 
 
 @pytest.fixture(scope="module", autouse=True)
-def terminated_saves(tmp_path_factory):
+def terminated_saves(request, tmp_path_factory):
     """One process (no TensorFlow) sent SIGTERM in the middle of atomic_save, atomic_write, then atomic_save."""
+    if not _selected(request, "terminated_saves"):
+        yield None
+        return
     folder = tmp_path_factory.mktemp("terminate")
     (folder / "out").mkdir()
     run = _SignalledRun(folder / "terminate_me.py", _SAVE_SCRIPT, [str(folder / "out"), "atomic_save",
                         "atomic_write", "atomic_save"], [signal.SIGTERM] * 3)
     run.folder = folder / "out"
-    return run
+    yield run
+    run.proc.kill()
 
 
 def _assert_clean_keyboard_interrupt(returncode, err):

@@ -298,6 +298,13 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         -------
         self : CNNDigitClassifier
             The updated classifier.
+
+        Raises
+        ------
+        skdigits.exceptions.TrainingDivergedError
+            If the epoch's loss or the weights stop being finite; as in
+            :meth:`fit`, the network is discarded and the classifier left
+            unfitted.
         """
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 

@@ -39,7 +39,8 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
         Number of members.
     n_jobs : int or None, default=None
         Members trained in parallel processes (joblib); each process then
-        gives TensorFlow ``cores // n_jobs`` threads. None means 1.
+        gives TensorFlow ``cores // n_jobs`` threads. None means 1, -1 all
+        cores (joblib's convention); 0 is refused.
     random_state : int, RandomState instance or None, default=None
         Draws each member's seed; an int makes the whole ensemble
         reproducible. Any ``random_state`` already set on ``estimator`` is
@@ -97,6 +98,14 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : CNNEnsembleClassifier
             The fitted ensemble.
+
+        Raises
+        ------
+        skdigits.exceptions.InvalidParameterError
+            If a parameter has the wrong type or is out of range, before any
+            member is trained.
+        skdigits.exceptions.TrainingDivergedError
+            If a member's training diverges; the ensemble is then unfitted.
         """
         validate_params(self)
         if self.estimator is None:

@@ -51,7 +51,7 @@ def _unique_keys(pairs):
 def _depth(data):
     """The deepest nesting of ``[`` and ``{`` outside strings, without recursion."""
     skeleton = np.frombuffer(_STRINGS.sub(b'""', data), dtype=np.uint8)
-    steps = np.zeros(len(skeleton), dtype=np.int64)
+    steps = np.zeros(len(skeleton), dtype=np.int32)
     steps[(skeleton == ord("[")) | (skeleton == ord("{"))] = 1
     steps[(skeleton == ord("]")) | (skeleton == ord("}"))] = -1
     return int(np.cumsum(steps).max(initial=0))

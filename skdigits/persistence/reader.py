@@ -100,12 +100,13 @@ ESTIMATORS = Estimators()
 
 def _validate(estimator, where):
     """Run a fitted estimator's own parameter checks, as its fit did, and name the file's entry if they fail."""
-    checks = [getattr(estimator, "_check_params", None)]
-    if getattr(type(estimator), "_parameter_constraints", None):
-        checks.append(estimator._validate_params)  # scikit-learn's check of _parameter_constraints
+    check = getattr(estimator, "_check_params", None)
+    if check is None and getattr(type(estimator), "_parameter_constraints", None):
+        check = estimator._validate_params  # scikit-learn's check of _parameter_constraints
+    if check is None:
+        return
     try:
-        for check in filter(None, checks):
-            check()
+        check()
     except (ValueError, TypeError) as exc:  # the check's own errors: a parameter out of range
         raise UnsafeModelError(f"{where}: {exc}") from None
 

@@ -68,7 +68,7 @@ def load_model_for_prediction(args, session):
 
     The commands that only predict use :func:`~skdigits.load_predictor`:
     its NumPy forward pass spares them TensorFlow's import of several
-    seconds. A network it cannot compute is loaded with Keras instead.
+    seconds, and it computes every network the classifier builds.
 
     Parameters
     ----------
@@ -84,13 +84,8 @@ def load_model_for_prediction(args, session):
     model : estimator object
         The loaded model, with ``predict``, ``predict_proba`` and ``classes_``.
     """
-    from skdigits.exceptions import UnsupportedModelError
-    from skdigits.persistence import load_model
     from skdigits.predictor import load_predictor
 
     path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")
-    try:
-        return path, load_predictor(path)
-    except UnsupportedModelError:
-        return path, load_model(path)
+    return path, load_predictor(path)

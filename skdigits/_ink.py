@@ -88,17 +88,34 @@ def white_on_black(grey, polarity, where):
             "(a blank image?). Draw or photograph a digit with visible contrast."
         )
     inverted = _ink_is_dark(grey) if polarity == "auto" else polarity == "dark-on-light"
-    if inverted and min(grey.shape) >= 64:
+    ink = 1.0 - grey if inverted else grey
+    if min(grey.shape) < 64:  # MNIST-sized images are clean already; there is no light to even out
+        return ink, inverted
+    size = _background_size(ink)
+    if inverted:
         # Light multiplies what the paper reflects: dividing by the paper's local brightness
         # (a grey closing wider than strokes) evens out falling light, shadows and a desk's tone.
-        paper = _opening(-ndimage.gaussian_filter(grey, 1.0), _background_size(grey))
-        grey = np.clip(grey / np.maximum(-paper, 1e-3), 0.0, 1.0)
-    ink = 1.0 - grey if inverted else grey
-    return _even_light(ink), inverted
+        paper = -_opening(-ndimage.gaussian_filter(grey, 1.0), size)
+        ink = 1.0 - np.clip(grey / np.maximum(paper, 1e-3), 0.0, 1.0)
+    return _even_light(ink, size), inverted
 
 
-def _background_size(image):
-    return max(15, min(image.shape) // 4)
+def _background_size(ink):
+    """A square wider than any stroke: three stroke widths, and at least a quarter of the image.
+
+    The stroke width is measured on the image's fine detail (the image minus a
+    wide blur), where a shadow or a desk is only an edge, not a blob.
+    """
+    factor = min(1.0, 128 / max(ink.shape))
+    small = area_resize(ink, factor) if factor < 1 else ink
+    detail = np.clip(small - ndimage.gaussian_filter(small, max(2.0, min(small.shape) / 8), mode="nearest"), 0, None)
+    top = float(detail.max())
+    if top <= 0:
+        return max(15, min(ink.shape) // 4)
+    mask = detail > otsu_threshold(detail / top) * top
+    perimeter = np.count_nonzero(np.diff(mask, axis=0)) + np.count_nonzero(np.diff(mask, axis=1))
+    stroke = 2.0 * mask.sum() / max(perimeter, 1) / factor  # width of a long band = 2 * area / perimeter
+    return int(max(15, 3 * stroke, min(ink.shape) // 4))
 
 
 def _opening(image, size):
@@ -135,16 +152,11 @@ def _ink_is_dark(grey):
     return bright_border > 0.5
 
 
-def _even_light(ink):
-    """Subtract the background under the strokes (white top-hat): uneven light, shadows, a desk's tone.
-
-    A grey opening wider than any stroke keeps the background and drops the
-    strokes; what is left after subtracting it is the ink. Small images
-    (up to 64 pixels a side: MNIST-like, already clean) are left alone.
-    """
-    if min(ink.shape) < 64:
-        return ink
-    background = _opening(ndimage.gaussian_filter(ink, 1.0), _background_size(ink))
+def _even_light(ink, size):
+    """Subtract the background under the strokes (a white top-hat): what dividing by the paper left over,
+    and the uneven light under light ink on a dark board. A grey opening wider than any stroke keeps the
+    background and drops the strokes."""
+    background = _opening(ndimage.gaussian_filter(ink, 1.0), size)
     return np.clip(ink - background, 0.0, 1.0).astype(np.float32)
 
 
@@ -169,12 +181,11 @@ def separate_ink(ink, where):
     keep[0] = False
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     frames = _frames(labels, np.arange(count + 1) > 0, keep)
-    framed = int(sizes[frames].sum())
-    sizes[~keep | frames] = 0
+    sizes[~keep | frames] = 0  # faint blobs that touch no clear ink are not ink, nor is a frame
     kept = sizes >= max(_SPECK_SHARE * sizes.max(), 1)
     kept[0] = False
     mask = kept[labels]
-    share = sizes[kept].sum() / max(int(weak.sum()) - framed, 1)
+    share = sizes[kept].sum() / max(int(sizes.sum()), 1)
     if share < _MIN_SHAPE_SHARE:
         raise DataError(
             f"{where} looks like noise, not a digit: its ink is scattered over {count} specks "

@@ -40,7 +40,8 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Members trained in parallel processes (joblib); each process then
         gives TensorFlow ``cores // n_jobs`` threads. None means 1, -1 all
-        cores (joblib's convention); 0 is refused.
+        cores (joblib's convention); 0 is refused. At most ``n_estimators``
+        processes are started.
     random_state : int, RandomState instance or None, default=None
         Draws each member's seed; an int makes the whole ensemble
         reproducible. Any ``random_state`` already set on ``estimator`` is
@@ -116,7 +117,9 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
             base = self.estimator
         seeds = check_random_state(self.random_state).randint(np.iinfo(np.int32).max, size=self.n_estimators)
         members = [_seeded(clone(base), seed) for seed in seeds]
-        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+        # No more processes than members: loky starts every worker it is asked for, idle or not.
+        n_jobs = self.n_jobs if self.n_jobs is None or self.n_jobs < 0 else min(self.n_jobs, self.n_estimators)
+        self.estimators_ = Parallel(n_jobs=n_jobs)(
             delayed(_fit_member)(member, X, y, sample_weight) for member in members
         )
         first = self.estimators_[0]

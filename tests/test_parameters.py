@@ -137,6 +137,22 @@ def test_bad_n_estimators_is_named(n_estimators):
     _refused(lambda: ensemble.fit(IMAGES, Y), "n_estimators", "CNNEnsembleClassifier", "an int in the range [1, inf)")
 
 
+@pytest.mark.parametrize("n_jobs, started", [(10**6, 2), (2, 2), (1, 1), (None, None), (-1, -1)])
+def test_an_ensemble_starts_no_more_processes_than_members(monkeypatch, n_jobs, started):
+    import skdigits.ensemble
+
+    asked = []
+
+    class Recording(skdigits.ensemble.Parallel):
+        def __init__(self, n_jobs=None, **kwargs):
+            asked.append(n_jobs)
+            super().__init__(n_jobs=1, **kwargs)
+
+    monkeypatch.setattr(skdigits.ensemble, "Parallel", Recording)
+    CNNEnsembleClassifier(CNNDigitClassifier(**TINY), n_estimators=2, n_jobs=n_jobs).fit(IMAGES, Y)
+    assert asked == [started]
+
+
 def test_an_ensemble_member_must_predict_probabilities():
     _refused(lambda: CNNEnsembleClassifier(estimator="cnn").fit(IMAGES, Y), "estimator", "CNNEnsembleClassifier",
              "an object implementing 'fit' and 'predict_proba'")

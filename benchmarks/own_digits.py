@@ -24,6 +24,7 @@ training digits (``CNNDigitClassifier(random_state=0)``, the defaults):
    :class:`skdigits.normalize.DigitNormalizer`.
 
     python benchmarks/own_digits.py [--n 3000] [--keep-files DIR]
+    python benchmarks/own_digits.py --figure docs/_static/normalization_steps.png   # the docs' figure only
 """
 
 import tempfile
@@ -112,11 +113,27 @@ def sklearn_digits_views():
     return plain, normalised, digits.target
 
 
+def save_figure(path, X, y, index=61, seed=3):
+    """The docs' figure: a photo-like JPEG of test digit ``index`` through each normalisation step."""
+    from skdigits.plotting_images import plot_normalization_steps
+
+    with tempfile.TemporaryDirectory() as tmp:
+        photo = Path(tmp) / "photo.jpg"
+        render(X[index], "photo", np.random.default_rng(seed)).save(photo, quality=80)
+        title = f"A photo-like JPEG of MNIST test digit {index} (label {y[index]}) through load_digit_images"
+        plot_normalization_steps(photo, title=title).savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=3000, help="MNIST test digits to render")
     p.add_argument("--keep-files", type=Path, default=None, help="write the rendered files here and keep them")
+    p.add_argument("--figure", type=Path, default=None, help="only write the normalisation figure there")
     args = p.parse_args()
+    if args.figure:
+        save_figure(args.figure, *load_npz(args.test))
+        return
 
     from skdigits import CNNDigitClassifier
     from skdigits.images import load_digit_images

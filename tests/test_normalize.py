@@ -3,8 +3,11 @@
 import subprocess
 import sys
 
+import hypothesis.extra.numpy as hnp
+import hypothesis.strategies as st
 import numpy as np
 import pytest
+from hypothesis import given, settings
 from PIL import Image
 from scipy import ndimage
 from sklearn.base import clone
@@ -272,3 +275,16 @@ _EXPECTED = {name: _RANDOM_DATA for name in [
 @parametrize_with_checks([DigitNormalizer()], expected_failed_checks=lambda est: _EXPECTED)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hnp.arrays(np.uint8, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=80)),
+       st.sampled_from([None, 1, 3, 4]))
+def test_any_image_gives_a_digit_or_a_data_error(pixels, channels):
+    image = pixels if channels is None else np.repeat(pixels[..., np.newaxis], channels, axis=-1)
+    try:
+        out = DigitNormalizer().transform([image])
+    except DataError as exc:
+        assert str(exc).startswith("image 0")
+    else:
+        assert out.shape == (1, 28, 28) and out.dtype == np.uint8 and out.max() > 0

@@ -8,7 +8,8 @@ file is written in place or refused, per type:
   standard streams (``/dev/stdout``, ``/dev/stderr``, ``/proc/self/fd/N``,
   even when they are redirected to a file): streamed in place, no temp file;
 - any other device (``/dev/mem``, a disk), a socket, a folder: refused;
-- anything in ``/proc`` or ``/sys`` (kernel settings, not files): refused.
+- anything else in ``/proc`` or ``/sys`` (kernel settings, other processes'
+  open files and pipes): refused.
 """
 
 import contextlib
@@ -34,16 +35,20 @@ def _kernel_file_system(real):
     return next((root for root in _KERNEL_FILE_SYSTEMS if real == root or real.startswith(root + "/")), None)
 
 
-def _is_descriptor_alias(path):
-    """Whether ``path`` reaches an open file descriptor (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``)."""
+def _descriptor_alias(path):
+    """``"own"`` if ``path`` reaches one of this process's file descriptors (``/dev/stdout``, ``/dev/fd/1``,
+    ``/proc/self/fd/1``), ``"foreign"`` if it goes through another process's ``/proc`` entry, else None."""
+    own = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", f"/proc/{os.getpid()}/fd/")
     current = os.path.abspath(path)
     for _ in range(40):  # the kernel's own limit on symlink hops
-        if current.startswith("/dev/fd/") or (current.startswith("/proc/") and "/fd/" in current):
-            return True
+        if current.startswith(own):
+            return "own"
+        if current.startswith("/proc/"):
+            return "foreign"
         if not os.path.islink(current):
-            return False
+            return None
         current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
-    return False
+    return None
 
 
 def _streamable_devices():
@@ -86,6 +91,9 @@ def plan_output(path):
     path = _as_path(path)
     if path.endswith(os.sep) and not os.path.isdir(path):
         raise _refuse(path, "it ends with a folder separator; pass a file name.")
+    alias = _descriptor_alias(path)
+    if alias == "foreign":  # another process's open files and pipes are not ours to write
+        raise _refuse(path, "it is in /proc, a kernel file system, not a place for files.")
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -105,7 +113,7 @@ def plan_output(path):
             path, f"it is a {kind}. skdigits writes regular files, FIFOs, /dev/null and the terminal, "
             "and never replaces a special file; pass a file name.",
         )
-    if mode is not None and _is_descriptor_alias(path):
+    if mode is not None and alias == "own":
         return STREAM, path  # e.g. /dev/stdout redirected to a file: write where the shell pointed it
     target = os.path.realpath(path)
     folder = os.path.dirname(target)

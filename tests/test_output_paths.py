@@ -187,13 +187,22 @@ def test_other_devices_and_sockets_are_refused_and_kept(tmp_path):
     ("/proc/skdigits-submission.csv", r"it is in /proc, a kernel file system"),
     ("/proc/sys/kernel/skdigits.csv", r"it is in /proc, a kernel file system"),
     ("/sys/skdigits.csv", r"it is in /sys, a kernel file system"),
-    ("/proc/self/fd", r"it is a folder"),
+    ("/proc/self/fd", r"it is in /proc, a kernel file system"),
+    ("/proc/1/fd/1", r"it is in /proc, a kernel file system"),  # another process's stdout
 ])
 def test_kernel_file_systems_and_folders_are_refused(path, match):
     with pytest.raises(OutputPathError, match=match):
         write_submission([1], path)
     with pytest.raises(OutputPathError, match=match):
         check_writable(path)
+
+
+def test_a_symlink_to_another_process_s_stream_is_refused(tmp_path):
+    link = tmp_path / "submission.csv"
+    link.symlink_to("/proc/1/fd/2")
+    with pytest.raises(OutputPathError, match=r"it is in /proc"):
+        write_submission([1], link)
+    assert link.is_symlink() and os.listdir(tmp_path) == ["submission.csv"]
 
 
 def test_a_file_used_as_a_folder_and_a_missing_folder(tmp_path):
@@ -268,8 +277,6 @@ def test_check_writable_probes_what_root_cannot_write(monkeypatch):
         check_writable("/proc", folder=True)
     with pytest.raises(OutputPathError, match=r"'/proc/skdigits-run': the folder '/proc' is not writable"):
         check_writable("/proc/skdigits-run", folder=True)
-    with pytest.raises(OutputPathError, match=r"the folder '/proc' is not writable"):
-        check_writable("/proc/submission.csv")
 
 
 # ---------------------------------------------------------------- SIGTERM while saving (in this process)

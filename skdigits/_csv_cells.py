@@ -26,8 +26,27 @@ _NOT_NUMBER = re.compile(rb"[^0-9,.+\-eE \t\r\n]")
 def parse_block(path, block, first_line, names):
     """Parse ``block`` (complete lines starting at line ``first_line``) into a uint8 array.
 
-    Raises a DataError naming the line (and the column) of the first
-    value that is missing, not a number, not whole, or out of range.
+    Parameters
+    ----------
+    path : str
+        The file, for the messages.
+    block : bytes
+        Complete lines, checked by :mod:`skdigits._csv_reader`.
+    first_line : int
+        The 1-based line number of the block's first line.
+    names : sequence of str
+        The column names (``label`` first in a train file).
+
+    Returns
+    -------
+    ndarray of shape (n_lines, len(names)), dtype uint8
+
+    Raises
+    ------
+    skdigits.exceptions.DataError
+        Naming the line (and the column) of the first value that is
+        missing, not a number (a boolean included), not a finite whole
+        number, or out of range.
     """
     _check_first_line_width(path, block, first_line, len(names))
     if block.translate(None, _NUMBER_BYTES):

@@ -54,6 +54,17 @@ def terminate_on_sigterm():
     SIGTERM handler (``SIG_DFL``) is replaced; ``SIG_IGN`` or a handler of
     the caller's own stays in charge. Outside the main thread this does
     nothing. The previous handler is restored on exit.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    Terminated
+        Where the main thread is when SIGTERM comes (deferred to the end of
+        a batch inside :func:`deferred_keyboard_interrupt`, and to a safe
+        point inside :func:`sigterm_at_safe_points`).
     """
     previous = None
     if _in_main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -106,6 +117,18 @@ def sigterm_at_safe_points():
     :func:`deferred_keyboard_interrupt`, SIGTERM stays deferred to the end
     of the batch, and any other handler stays in charge. The previous
     handler is restored on exit.
+
+    Yields
+    ------
+    guard
+        Has ``raising()``, a context manager, and ``check()``.
+
+    Raises
+    ------
+    Terminated
+        Inside ``guard.raising()`` or at ``guard.check()`` when SIGTERM came,
+        else on exit from the block; it replaces an exception raised after
+        SIGTERM came, which becomes its ``__cause__``.
     """
     guard, previous = _SafePoints(), None
     if _in_main_thread() and signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _raise_terminated):

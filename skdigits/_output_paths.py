@@ -129,6 +129,22 @@ def open_stream(path):
 
     A FIFO without a reader would block the open forever, so it is opened
     without blocking and refused when nobody reads it.
+
+    Parameters
+    ----------
+    path : str
+        A path :func:`plan_output` planned as ``STREAM``.
+
+    Returns
+    -------
+    int
+        A blocking file descriptor open for writing; the caller closes it.
+
+    Raises
+    ------
+    skdigits.exceptions.OutputPathError
+        If a FIFO has no reader, or the open fails (say, ``/dev/tty``
+        without a terminal).
     """
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     mode = os.stat(path).st_mode

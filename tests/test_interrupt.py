@@ -390,3 +390,19 @@ def test_real_sigterm_during_a_save_leaves_no_temp_file_and_exits_143(terminated
         assert state == {"code": 143, "files": ["model.bin"], "content": "old", "default_handler": True}
     assert max(delays) < 10, delays  # at once: not at the end of the 60 s write
     assert os.listdir(terminated_saves.folder) == ["model.bin"]
+
+
+def test_a_save_during_training_completes_and_sigterm_waits_for_the_batch_end(default_sigint, tmp_path):
+    """A checkpoint saved from a callback: SIGTERM stays deferred to the fit's batch end, the save is whole."""
+    from skdigits._atomic import atomic_save
+
+    def save(temp):
+        sigterm()
+        with open(temp, "wb") as f:
+            f.write(b"complete")
+
+    with pytest.raises(Terminated), deferred_keyboard_interrupt() as callback:
+        atomic_save(tmp_path / "checkpoint.bin", save)
+        assert _stops_training(callback)
+    assert (tmp_path / "checkpoint.bin").read_bytes() == b"complete"
+    assert os.listdir(tmp_path) == ["checkpoint.bin"]

@@ -30,7 +30,9 @@ import numpy as np
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 from skdigits.normalize import normalize_digit
 
-__all__ = ["load_digit_images", "list_image_files", "read_image", "as_model_input", "IMAGE_SUFFIXES"]
+__all__ = [
+    "load_digit_images", "predict_image_files", "list_image_files", "read_image", "as_model_input", "IMAGE_SUFFIXES",
+]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 _FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
@@ -103,6 +105,39 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
     if return_paths:
         return out, [path for path, _ in files]
     return out
+
+
+def predict_image_files(model, paths, **budgets):
+    """Predict the digit in each image file: what ``skdigits predict --images`` prints.
+
+    Parameters
+    ----------
+    model : estimator object
+        A fitted model with ``predict_proba`` and ``classes_`` that reads
+        28x28 digits (e.g. from :func:`skdigits.load_predictor`).
+    paths : str, os.PathLike or list of them
+        Image files and folders, as :func:`load_digit_images` takes them.
+    **budgets : dict
+        ``max_bytes``, ``max_pixels``, ``max_images`` or ``polarity``, passed
+        to :func:`load_digit_images`.
+
+    Returns
+    -------
+    list of dict
+        One per file, in order: ``{"file": str, "label": ..., "probability": float}``,
+        the label of the most probable class and its probability.
+
+    Raises
+    ------
+    skdigits.exceptions.DataError
+        As :func:`load_digit_images`, naming the file.
+    """
+    digits, files = load_digit_images(paths, return_paths=True, **budgets)
+    proba = np.asarray(model.predict_proba(as_model_input(model, digits)))
+    best = proba.argmax(axis=1)
+    classes = np.asarray(model.classes_)
+    return [{"file": str(path), "label": classes[k].item() if hasattr(classes[k], "item") else classes[k],
+             "probability": float(proba[i, k])} for i, (path, k) in enumerate(zip(files, best))]
 
 
 def as_model_input(model, digits):

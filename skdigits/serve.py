@@ -103,10 +103,6 @@ def serve(model, host="127.0.0.1", port=8000):
     port : int, default=8000
         The TCP port.
 
-    Returns
-    -------
-    None
-
     See Also
     --------
     make_server : The server itself, to run it in a thread or a test.

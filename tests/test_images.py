@@ -5,6 +5,7 @@ import os
 import struct
 import threading
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 
 from skdigits.exceptions import BudgetExceededError, DataError, InvalidParameterError
-from skdigits.images import as_model_input, list_image_files, load_digit_images, read_image
+from skdigits.images import as_model_input, list_image_files, load_digit_images, predict_image_files, read_image
 from skdigits.normalize import DigitNormalizer
 from skdigits.preprocessing import DigitImageTransformer
 
@@ -271,3 +272,29 @@ def test_as_model_input_matches_how_the_model_was_fitted(digits):
     small = Pipeline([("images", DigitImageTransformer())]).fit(np.zeros((2, 64)))
     with pytest.raises(DataError, match="reads 64 pixels per image"):
         as_model_input(small, digits)
+
+
+def test_predict_image_files_gives_file_label_and_probability(tmp_path, digits):
+    class Scores:
+        """Stands in for a model: 'predicts' the class whose MNIST digit the image matches best."""
+
+        classes_ = np.arange(10)
+
+        def __init__(self, references):
+            self.references = references.reshape(10, -1).astype(float)
+
+        def predict_proba(self, X):
+            X = np.asarray(X, float).reshape(len(X), -1)
+            scores = np.array([[np.corrcoef(x, r)[0, 1] for r in self.references] for x in X])
+            e = np.exp(10 * scores)
+            return e / e.sum(axis=1, keepdims=True)
+
+    for k in (4, 7):
+        Image.fromarray(paper(digits[k])).save(tmp_path / f"d{k}.png")
+    model = Scores(DigitNormalizer().transform(digits))
+    rows = predict_image_files(model, tmp_path)
+    assert [(Path(r["file"]).name, r["label"]) for r in rows] == [("d4.png", 4), ("d7.png", 7)]
+    assert all(isinstance(r["label"], int) and 0.1 < r["probability"] <= 1 for r in rows)
+    (tmp_path / "d9.png").write_text("not an image")
+    with pytest.raises(DataError, match=r"d9\.png: not a readable image"):
+        predict_image_files(model, tmp_path)

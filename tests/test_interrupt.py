@@ -320,38 +320,33 @@ FIT_SIGNALS = [signal.SIGINT, signal.SIGINT, signal.SIGTERM]  # three fits in a 
 SCENARIOS = ["fit"] * len(FIT_SIGNALS) + ["cross_val_score", "grid_search"]
 
 
-def _selected(request, fixture):
-    return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items)
+def _started_if_selected(request, start):
+    """Start a child now if a selected test asks for this fixture; kill it at the module's end."""
+    if not any(request.fixturename in getattr(item, "fixturenames", ()) for item in request.session.items):
+        yield None
+        return
+    run = start()
+    yield run
+    run.proc.kill()
 
 
-# Autouse, so the children start with the module's first test and run beside the others;
-# only when a selected test needs them, and killed at the module's end.
+# Autouse, so the children start with the module's first test and run beside the others.
 @pytest.fixture(scope="module", autouse=True)
 def interrupted_run(request, tmp_path_factory):
     """One process (one TensorFlow import) interrupted in 3 fits, then in cross-validation and grid search."""
-    if not _selected(request, "interrupted_run"):
-        yield None
-        return
-    folder = tmp_path_factory.mktemp("interrupt")
-    run = _SignalledRun(folder / "interrupt_me.py", _FIT_SCRIPT, SCENARIOS,
-                        FIT_SIGNALS + [signal.SIGINT, signal.SIGINT])
-    yield run
-    run.proc.kill()
+    yield from _started_if_selected(request, lambda: _SignalledRun(
+        tmp_path_factory.mktemp("interrupt") / "interrupt_me.py", _FIT_SCRIPT, SCENARIOS,
+        FIT_SIGNALS + [signal.SIGINT, signal.SIGINT]))
 
 
 @pytest.fixture(scope="module", autouse=True)
 def terminated_saves(request, tmp_path_factory):
     """One process (no TensorFlow) sent SIGTERM in the middle of atomic_save, atomic_write, then atomic_save."""
-    if not _selected(request, "terminated_saves"):
-        yield None
-        return
     folder = tmp_path_factory.mktemp("terminate")
     (folder / "out").mkdir()
-    run = _SignalledRun(folder / "terminate_me.py", _SAVE_SCRIPT, [str(folder / "out"), "atomic_save",
-                        "atomic_write", "atomic_save"], [signal.SIGTERM] * 3)
-    run.folder = folder / "out"
-    yield run
-    run.proc.kill()
+    yield from _started_if_selected(request, lambda: _SignalledRun(
+        folder / "terminate_me.py", _SAVE_SCRIPT, [str(folder / "out"), "atomic_save", "atomic_write", "atomic_save"],
+        [signal.SIGTERM] * 3))
 
 
 def _assert_clean_keyboard_interrupt(returncode, err):
@@ -389,7 +384,7 @@ def test_real_sigterm_during_a_save_leaves_no_temp_file_and_exits_143(terminated
     for state in states:
         assert state == {"code": 143, "files": ["model.bin"], "content": "old", "default_handler": True}
     assert max(delays) < 10, delays  # at once: not at the end of the 60 s write
-    assert os.listdir(terminated_saves.folder) == ["model.bin"]
+    assert os.listdir(terminated_saves.proc.args[2]) == ["model.bin"]  # the child's output folder
 
 
 def test_a_save_during_training_completes_and_sigterm_waits_for_the_batch_end(default_sigint, tmp_path):

@@ -147,7 +147,13 @@ def atomic_write(path, mode="w", **open_kwargs):
         raise InvalidParameterError(f"mode={mode!r} is not supported; use 'w', 'wt' or 'wb'.")
     how, target = plan_output(path)
     if how == STREAM:
-        with open(open_stream(target), mode, **open_kwargs) as file:
+        fd = open_stream(target)
+        try:
+            file = open(fd, mode, **open_kwargs)
+        except BaseException:
+            os.close(fd)
+            raise
+        with file:
             yield file
         return
     with _replacing(target) as (temp, guard), guard.raising(), open(temp, mode, **open_kwargs) as file:
@@ -206,7 +212,7 @@ def atomic_save(path, write_fn):
     if how == STREAM:
         fd = open_stream(target)  # held open so a FIFO keeps its reader while write_fn reopens it
         try:
-            write_fn(os.fspath(path))
+            write_fn(target)
         finally:
             os.close(fd)
         return path

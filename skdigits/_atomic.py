@@ -149,7 +149,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     if how == STREAM:
         fd = open_stream(target)
         try:
-            file = open(fd, mode, **open_kwargs)
+            file = open(fd, mode, **open_kwargs)  # noqa: SIM115 (closed by the with below)
         except BaseException:
             os.close(fd)
             raise

@@ -1,7 +1,9 @@
 """Users' own digits: does MNIST normalisation make photo-like image files read as well as MNIST arrays?
 
 Two measurements, one model trained once on the 8,000 shared MNIST
-training digits (``CNNDigitClassifier(random_state=0)``, the defaults):
+training digits (``make_digit_pipeline(random_state=0)``: the defaults, as
+``skdigits train`` trains them), saved with ``save_model`` and read back with
+``load_predictor``, the NumPy path ``skdigits predict --images`` takes:
 
 1. **MNIST test digits rendered as image files** (``--n`` of them, the
    first of the official test set): each digit is scaled up 4-9x, placed
@@ -14,16 +16,17 @@ training digits (``CNNDigitClassifier(random_state=0)``, the defaults):
      browser canvas exports them);
    - ``chalk``: textured white chalk on a dark green smudged board, PNG.
 
-   The files go through :func:`skdigits.load_digit_images` (read with
-   Pillow, normalised), and the model's accuracy on them is compared with
-   its accuracy on the same digits as 28x28 arrays. Goal: within 1.5 points.
+   The files go through :func:`skdigits.images.predict_image_files` (read
+   with Pillow, normalised, predicted), and the model's accuracy on them is
+   compared with its accuracy on the same digits as 28x28 arrays. Goal:
+   within 1.5 points.
 
 2. **scikit-learn's load_digits**: 1,797 digits of 43 writers, 8x8 with
    16 grey levels. Scaled up 8x (bilinear) to 64x64, they are predicted
    (a) resized straight to 28x28 (not normalised) and (b) through
    :class:`skdigits.normalize.DigitNormalizer`.
 
-    python benchmarks/own_digits.py [--n 3000] [--keep-files DIR]
+    python benchmarks/own_digits.py [--n 3000] [--keep-files DIR] [--epochs E]
     python benchmarks/own_digits.py --figure docs/_static/normalization_steps.png   # the docs' figure only
 """
 
@@ -130,42 +133,50 @@ def main():
     p.add_argument("--n", type=int, default=3000, help="MNIST test digits to render")
     p.add_argument("--keep-files", type=Path, default=None, help="write the rendered files here and keep them")
     p.add_argument("--figure", type=Path, default=None, help="only write the normalisation figure there")
+    p.add_argument("--epochs", type=int, default=None, help="train this many epochs (default: the defaults' 15)")
     args = p.parse_args()
     if args.figure:
         save_figure(args.figure, *load_npz(args.test))
         return
 
-    from skdigits import CNNDigitClassifier
-    from skdigits.images import load_digit_images
+    from skdigits import load_predictor, make_digit_pipeline, save_model
+    from skdigits.images import as_model_input, predict_image_files
 
     X_train, y_train = load_npz(args.train)
     X_test, y_test = load_npz(args.test)
     X_test, y_test = X_test[:args.n], y_test[:args.n]
     start = time.perf_counter()
-    model = CNNDigitClassifier(random_state=0).fit(X_train / np.float32(255), y_train)
+    params = {} if args.epochs is None else {"epochs": args.epochs}
+    trained = make_digit_pipeline(random_state=0, **params).fit(X_train.reshape(len(X_train), -1), y_train)
     fit_seconds = time.perf_counter() - start
 
-    def accuracy(X, y):
-        return float(np.mean(model.predict(X / np.float32(255)) == y))
-
     with tempfile.TemporaryDirectory() as tmp:
-        folder = args.keep_files or Path(tmp)
+        model = load_predictor(save_model(trained, Path(tmp) / "model.skdigits"))
+        folder = args.keep_files or Path(tmp) / "images"
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         write_rendered(X_test, folder)
         render_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        X_files = load_digit_images(folder)
+        rows = predict_image_files(model, folder)
         load_seconds = time.perf_counter() - start
+    predicted_files = np.array([row["label"] for row in rows])
+
+    def accuracy(X, y):
+        return float(np.mean(model.predict(as_model_input(model, X)) == y))
+
+    def files_accuracy(keep):
+        return float(np.mean(predicted_files[keep] == y_test[keep]))
+
     styles = np.array([STYLES[i % len(STYLES)] for i in range(len(y_test))])
     results = {
         "n": int(len(y_test)),
         "fit_seconds": round(fit_seconds, 1),
         "render_seconds": round(render_seconds, 1),
-        "load_digit_images_seconds": round(load_seconds, 1),
+        "predict_image_files_seconds": round(load_seconds, 1),
         "arrays_accuracy": accuracy(X_test, y_test),
-        "files_accuracy": accuracy(X_files, y_test),
-        "files_accuracy_by_style": {s: accuracy(X_files[styles == s], y_test[styles == s]) for s in STYLES},
+        "files_accuracy": files_accuracy(slice(None)),
+        "files_accuracy_by_style": {s: files_accuracy(styles == s) for s in STYLES},
         "arrays_accuracy_by_style": {s: accuracy(X_test[styles == s], y_test[styles == s]) for s in STYLES},
     }
     plain, normalised, y_digits = sklearn_digits_views()

@@ -89,7 +89,7 @@ def white_on_black(grey, polarity, where):
         )
     inverted = _ink_is_dark(grey) if polarity == "auto" else polarity == "dark-on-light"
     ink = 1.0 - grey if inverted else grey
-    if min(grey.shape) < 64:  # MNIST-sized images are clean already; there is no light to even out
+    if min(grey.shape) < 64 or _evenly_lit(ink):  # nothing to even out: leave the strokes as they are
         return ink, inverted
     size = _background_size(ink)
     if inverted:
@@ -98,6 +98,31 @@ def white_on_black(grey, polarity, where):
         paper = -_opening(-ndimage.gaussian_filter(grey, 1.0), size)
         ink = 1.0 - np.clip(grey / np.maximum(paper, 1e-3), 0.0, 1.0)
     return _even_light(ink, size), inverted
+
+
+def _evenly_lit(ink, blocks=4, tolerance=0.1):
+    """Whether the background's level is the same all over: medians of blocks of background pixels agree.
+
+    Correcting the light of an evenly lit image could only harm it: in a tight
+    crop (a digit filling its image) no window is wider than the strokes.
+    """
+    threshold = otsu_threshold(ink)
+    bright = ink[ink > threshold]
+    if bright.size > 10:  # a shadow or a desk joins the bright class as a second, wide level below the ink
+        cut = otsu_threshold((bright - bright.min()) / max(float(np.ptp(bright)), 1e-6)) * np.ptp(bright) + bright.min()
+        low, high = bright[bright <= cut], bright[bright > cut]
+        if low.size > 0.3 * bright.size and high.size and high.mean() - low.mean() > 6 * max(float(low.std()), 1e-6):
+            wide = (ink > threshold) & (ink <= cut)
+            if ndimage.binary_erosion(wide, iterations=3).sum() > 0.5 * wide.sum():
+                return False  # the lower level is flat, wide and far below the ink: a shadow or a desk
+    background = ink <= threshold
+    levels = []
+    for rows in np.array_split(np.arange(ink.shape[0]), blocks):
+        for cols in np.array_split(np.arange(ink.shape[1]), blocks):
+            block, inside = ink[np.ix_(rows, cols)], background[np.ix_(rows, cols)]
+            if inside.mean() >= 0.25:
+                levels.append(float(np.median(block[inside])))
+    return len(levels) < 2 or max(levels) - min(levels) < tolerance
 
 
 def _background_size(ink):
@@ -221,7 +246,7 @@ def _levels(smooth, where):
 
 
 def _remove_ruling(ink, smooth):
-    """Subtract the lines of lined or squared paper: three or more evenly spaced rows (columns) lighter than the rest.
+    """Subtract the lines of lined or squared paper: three or more evenly spaced thin rows (columns) of ink.
 
     A row's median is its background, whatever part of the digit crosses it; a
     ruled line lifts it. Subtracting each lifted row's excess keeps the digit's
@@ -238,10 +263,11 @@ def _remove_ruling(ink, smooth):
         labels, count = ndimage.label(lifted)
         if count < 3:
             continue
-        centres = np.array([np.mean(np.flatnonzero(labels == k)) for k in range(1, count + 1)])
+        bands = [np.flatnonzero(labels == k) for k in range(1, count + 1)]
+        centres = np.array([band.mean() for band in bands])
         gaps = np.diff(centres)
-        if gaps.std() > 0.25 * gaps.mean():
-            continue
+        if gaps.std() > 0.15 * gaps.mean() or max(len(band) for band in bands) > 0.25 * gaps.min():
+            continue  # not evenly spaced thin lines: a desk's edges, a digit's bars
         excess = np.where(ndimage.binary_dilation(lifted), np.clip(profile - base, 0, None), 0.0)
         excess = excess[:, np.newaxis] if axis == 1 else excess[np.newaxis, :]
         ink, smooth = np.clip(ink - excess, 0, 1), np.clip(smooth - excess, 0, 1)

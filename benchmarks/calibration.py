@@ -4,14 +4,14 @@ Trains ``CNNDigitClassifier(label_smoothing=s, random_state=seed)`` on the
 8,000 shared training digits for each smoothing and seed, and reports
 accuracy, log-loss, ECE (15 equal-width confidence bins) and the mean top
 probability on the 2,000 held-out npm digits (``npm_heldout.py``), where the
-choice is made. For each smoothed network it also fits a temperature T on
+choice is made. For each network it also fits a temperature T on
 the TRAINING digits (one number, minimising their log-loss of
 ``softmax(log p / T)``) and reports the scaled probabilities; temperature
 scaling never changes the predicted class, so accuracy is untouched.
 ``--score-test`` adds the same figures on the 10,000 MNIST test digits, for
 confirmation after the choice.
 
-    python calibration.py --heldout results/npm_heldout_2k.npz --seeds 0 1 2 [--score-test]
+    python calibration.py --heldout results/npm_heldout_2k.npz --seeds 0 1 2 [--recipe tutorial] [--score-test]
 """
 
 import time
@@ -19,21 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from skdigits.calibration import expected_calibration_error, fit_temperature
+from skdigits.calibration import scale_probabilities as with_temperature
+
 from _common import load_scaled, median, parser, write_results
-
-
-def expected_calibration_error(proba, classes, bins=15):
-    """ECE: the confidence-weighted gap between top probability and accuracy, over equal-width bins."""
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == classes
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        mask = which == b
-        if mask.any():
-            gap += mask.mean() * abs(confidence[mask].mean() - correct[mask].mean())
-    return float(gap)
 
 
 def scores(proba, classes):
@@ -45,41 +34,18 @@ def scores(proba, classes):
             "mean_top_probability": float(proba.max(axis=1).mean())}
 
 
-def with_temperature(proba, temperature):
-    """``softmax(log p / T)``."""
-    logits = np.log(np.clip(proba, 1e-12, 1)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    e = np.exp(logits)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def fit_temperature(proba, classes):
-    """The T in [0.05, 20] that minimises the log-loss of ``with_temperature(proba, T)`` (golden-section on log T)."""
-    rows = np.arange(len(classes))
-
-    def loss(log_t):
-        return -np.mean(np.log(np.clip(with_temperature(proba, np.exp(log_t))[rows, classes], 1e-12, 1)))
-
-    lo, hi = np.log(0.05), np.log(20.0)
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-        if loss(a) < loss(b):
-            hi = b
-        else:
-            lo = a
-    return float(np.exp((lo + hi) / 2))
-
-
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--heldout", type=Path, required=True, help="npz of held-out digits (npm_heldout.py)")
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--smoothing", type=float, nargs="+", default=[0.1, 0.0])
+    p.add_argument("--recipe", choices=("fast", "tutorial"), default="fast", help="the recipe to train")
     p.add_argument("--score-test", action="store_true", help="also score the MNIST test digits (after choosing)")
     args = p.parse_args()
 
-    from skdigits import CNNDigitClassifier
+    from skdigits import FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier
+
+    recipe = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE}[args.recipe]
 
     X, y = load_scaled(args.train)
     sets = {"heldout": load_scaled(args.heldout)}
@@ -89,21 +55,22 @@ def main():
     for smoothing in args.smoothing:
         for seed in args.seeds:
             start = time.perf_counter()
-            model = CNNDigitClassifier(label_smoothing=smoothing, random_state=seed).fit(X, y)
+            model = CNNDigitClassifier(**{**recipe, "label_smoothing": smoothing}, temperature_scaling=False,
+                                       random_state=seed).fit(X, y)
             seconds = time.perf_counter() - start
-            temperature = fit_temperature(model.predict_proba(X), y) if smoothing else None
+            temperature = fit_temperature(model.predict_proba(X), y)
             for name, (X_eval, y_eval) in sets.items():
                 proba = model.predict_proba(X_eval)
                 rows.append({"smoothing": smoothing, "seed": seed, "set": name, "temperature": None,
                              "fit_seconds": seconds, **scores(proba, y_eval)})
-                if temperature is not None:
-                    rows.append({"smoothing": smoothing, "seed": seed, "set": name, "temperature": temperature,
-                                 "fit_seconds": seconds, **scores(with_temperature(proba, temperature), y_eval)})
-            for row in rows[-(len(sets) * (2 if temperature else 1)):]:
+                rows.append({"smoothing": smoothing, "seed": seed, "set": name, "temperature": temperature,
+                             "fit_seconds": seconds, **scores(with_temperature(proba, temperature), y_eval)})
+            for row in rows[-2 * len(sets):]:
                 print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}, flush=True)
     summary = {}
     for row in rows:
-        key = f"{row['set']} smoothing={row['smoothing']} {'T fitted on train' if row['temperature'] else 'raw'}"
+        key = (f"{args.recipe} {row['set']} smoothing={row['smoothing']} "
+               f"{'T fitted on train' if row['temperature'] else 'raw'}")
         summary.setdefault(key, []).append(row)
     print("\nmedians over seeds", args.seeds)
     for key, group in summary.items():

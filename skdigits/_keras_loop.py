@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from skdigits._backend import keras, tf
-from skdigits.exceptions import DataError
+from skdigits.exceptions import DataError, TrainingDivergedError
 
 #: Batch size of the validation pass.
 PREDICT_BATCH = 1024
@@ -176,3 +176,65 @@ def predict_in_blocks(model, X):
         tail[: len(X) - n_head] = X[n_head:]
         parts.append(model.predict(tail, batch_size=_ROW_BLOCK, verbose=0)[: len(X) - n_head])
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def training_callbacks(estimator, n_train, validating):
+    """The callbacks a classifier's parameters ask for: its learning-rate schedule and early stopping.
+
+    Parameters
+    ----------
+    estimator : CNNDigitClassifier
+        The classifier being fitted (its parameters are read).
+    n_train : int
+        Images trained on per epoch.
+    validating : bool
+        Whether there is a validation part (early stopping then watches ``val_loss``).
+
+    Returns
+    -------
+    list of keras.callbacks.Callback
+    """
+    from skdigits.network import make_optimizer
+    from skdigits.schedules import schedule_callback
+
+    callbacks = []
+    if estimator.lr_schedule != "constant":
+        callbacks.append(schedule_callback(
+            estimator.lr_schedule,
+            # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
+            peak=float(make_optimizer(estimator.optimizer, estimator.learning_rate).learning_rate),
+            total_epochs=estimator.epochs,
+            steps_per_epoch=-(-n_train // estimator.batch_size),
+        ))
+    if estimator.patience is not None:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validating else "loss", patience=estimator.patience, restore_best_weights=True))
+    return callbacks
+
+
+def refuse_diverged(estimator, guard):
+    """Raise TrainingDivergedError, leaving ``estimator`` unfitted, if its loss or weights are not finite.
+
+    Parameters
+    ----------
+    estimator : CNNDigitClassifier
+        The classifier just trained.
+    guard : NonFiniteLossGuard
+        The guard that watched its training.
+
+    Raises
+    ------
+    skdigits.exceptions.TrainingDivergedError
+        If training diverged.
+    """
+    where = divergence(guard, estimator.history_, estimator.model_)
+    if where is None:
+        return
+    # Forget every fitted attribute: predict() then raises NotFittedError and nothing saves the network.
+    for name in [n for n in vars(estimator) if n.endswith("_") and not n.startswith("__")]:
+        delattr(estimator, name)
+    raise TrainingDivergedError(
+        f"Training diverged: {where} (learning_rate={estimator.learning_rate!r}, "
+        f"optimizer={estimator.optimizer!r}). The network was discarded and {type(estimator).__name__} is "
+        "unfitted. Lower learning_rate (e.g. 10 times), or check that the images are scaled to [0, 1]."
+    )

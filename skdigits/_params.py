@@ -233,6 +233,7 @@ CLASSIFIER_CONSTRAINTS = {
     "random_state": RANDOM_STATE,
     "rotation_range": [ROTATION],
     "shift_range": [_FRACTION],
+    "temperature_scaling": ["boolean"],
     "validation_split": [_FRACTION],
     "verbose": [_NON_NEGATIVE_INT],
     "zoom_range": [_FRACTION],

@@ -19,34 +19,34 @@ The scikeras hooks we override are private; :mod:`skdigits._compat` lists
 them, with the versions checked.
 """
 
-import copy
-
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from skdigits import _compat, _params
-from skdigits._backend import keras
 from skdigits._gradient_registry import releasing_traced_gradients
 from skdigits._interrupt import deferred_keyboard_interrupt
 from skdigits._keras_loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
-    divergence,
     predict_in_blocks,
+    refuse_diverged,
     split,
+    training_callbacks,
 )
+from skdigits._pickling import NetworkPickling
 from skdigits._validation import check_sample_weight, validate_images, validate_labels
-from skdigits.exceptions import DataError, DataTypeError, TrainingDivergedError
-from skdigits.network import build_cnn, make_loss, make_optimizer, without_optimizer
-from skdigits.schedules import schedule_callback
+from skdigits.calibration import fit_temperature, scale_probabilities
+from skdigits.exceptions import DataError, DataTypeError
+from skdigits.network import build_cnn, make_loss, make_optimizer
 
+_CALIBRATION_IMAGES = 10_000
 # scikeras' base class, imported once TensorFlow is loaded (quietly), its hooks checked.
 KerasClassifier = _compat.scikeras_classifier()
 
 
-class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst):
+class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 
     The defaults (:data:`skdigits.recipes.FAST_RECIPE`) are the Kaggle
@@ -110,6 +110,14 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         :class:`skdigits.network.SmoothedSparseCrossentropy`), in [0, 1).
         It discourages over-confident outputs, so predicted probabilities
         are softer; 0 is plain cross-entropy.
+    temperature_scaling : bool, default=True
+        After training, fit one temperature ``T`` so that ``predict_proba``
+        returns calibrated probabilities, ``softmax(log p / T)`` (see
+        :mod:`skdigits.calibration`). ``T`` minimises the log-loss on the
+        validation part when ``validation_split`` > 0, else on (at most
+        10,000 of) the training images, seen without augmentation.
+        Predicted classes never change. False keeps the network's own
+        probabilities (``temperature_`` is 1).
     epochs : int, default=15
         Passes over the training data.
     batch_size : int, default=128
@@ -148,6 +156,9 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         The ``(height, width)`` of the training images.
     model_ : keras.Model
         The trained network.
+    temperature_ : float
+        The temperature ``predict_proba`` applies (1.0 without
+        ``temperature_scaling``).
     history_ : dict of str to list of float
         Per-epoch ``loss`` and ``accuracy`` (and ``val_loss``,
         ``val_accuracy`` with a validation split).
@@ -190,6 +201,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         learning_rate=0.003,
         lr_schedule="one-cycle",
         label_smoothing=0.1,
+        temperature_scaling=True,
         epochs=15,
         batch_size=128,
         validation_split=0.0,
@@ -212,6 +224,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
+        self.temperature_scaling = temperature_scaling
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
@@ -274,7 +287,9 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         any, and then raises KeyboardInterrupt. The classifier keeps the
         partly trained network, as Keras does: it can predict, and
         ``history_`` ends with the interrupted epoch, scored on the batches it
-        ran. A second Ctrl-C interrupts at once. This applies when fitting in
+        ran. A second Ctrl-C interrupts at once. SIGTERM stops training the
+        same way, then raises ``Terminated`` (a ``SystemExit`` with status
+        143). This applies when fitting in
         the main thread with Python's default SIGINT handler installed (as in
         a script, a terminal or Jupyter); any other handler is left in charge.
         """
@@ -392,23 +407,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
             validation = batches(tuple(a[val_idx] for a in arrays), PREDICT_BATCH)
             arrays = tuple(a[train_idx] for a in arrays)
         train = batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
-        callbacks = list(self._fit_callbacks)
-        if self.lr_schedule != "constant":
-            callbacks.append(schedule_callback(
-                self.lr_schedule,
-                # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
-                peak=float(make_optimizer(self.optimizer, self.learning_rate).learning_rate),
-                total_epochs=self.epochs,
-                steps_per_epoch=-(-len(arrays[0]) // self.batch_size),
-            ))
-        if self.patience is not None:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss" if validation is not None else "loss",
-                    patience=self.patience,
-                    restore_best_weights=True,
-                )
-            )
+        callbacks = [*self._fit_callbacks, *training_callbacks(self, len(arrays[0]), validation is not None)]
         guard = NonFiniteLossGuard()
         # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
         # abort the process. history_ is recorded before the KeyboardInterrupt
@@ -427,23 +426,21 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
                 self.history_ = {}
             for key, values in hist.history.items():
                 self.history_.setdefault(key, []).extend(float(v) for v in values)
-            self._refuse_diverged(guard)
+            refuse_diverged(self, guard)
+        # The validation part was not trained on; without one, the training images (seen without augmentation).
+        calibration = (X[val_idx], y[val_idx]) if validation is not None else (X, y)
+        self.temperature_ = self._fit_temperature(*calibration, rng)
 
-    def _refuse_diverged(self, guard):
-        """Raise TrainingDivergedError, leaving the classifier unfitted, if the loss or weights are not finite."""
-        where = divergence(guard, self.history_, self.model_)
-        if where is None:
-            return
-        # Forget every fitted attribute: predict() then raises NotFittedError and nothing saves the network.
-        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
-            delattr(self, name)
-        raise TrainingDivergedError(
-            f"Training diverged: {where} (learning_rate={self.learning_rate!r}, optimizer={self.optimizer!r}). "
-            f"The network was discarded and {type(self).__name__} is unfitted. Lower learning_rate "
-            "(e.g. 10 times), or check that the images are scaled to [0, 1]."
-        )
+    def _fit_temperature(self, X, y, rng):
+        """The temperature that calibrates the network's probabilities on ``(X, y)`` (encoded labels)."""
+        if not self.temperature_scaling or len(X) == 0:
+            return 1.0
+        if len(X) > _CALIBRATION_IMAGES:  # bounded cost on Kaggle-sized data; plenty for one number
+            keep = np.sort(rng.choice(len(X), _CALIBRATION_IMAGES, replace=False))
+            X, y = X[keep], y[keep]
+        return fit_temperature(predict_in_blocks(self.model_, X), np.asarray(y).reshape(-1).astype(np.intp))
 
-    def _restore_fitted(self, model, *, classes, history, seed):
+    def _restore_fitted(self, model, *, classes, history, seed, temperature=1.0):
         """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).
 
         ``n_features_in_``, ``image_shape_`` and ``feature_names_in_`` must be
@@ -452,6 +449,7 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         """
         self._check_params()
         self._seed = seed
+        self.temperature_ = float(temperature)
         self.classes_ = None  # let the encoder find the classes, as fit does
         self.target_encoder_ = self.target_encoder.fit(classes)
         vars(self).update(self.target_encoder_.get_metadata())
@@ -467,28 +465,6 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
             raise DataError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
         self._ensure_compiled_model()
         return self
-
-    # ---- pickling ----------------------------------------------------
-    def __getstate__(self):
-        # A pickle (a joblib file, a fitted estimator returned by a joblib
-        # worker) holds the network without its optimizer state, which would
-        # double its size; __setstate__ compiles it with a fresh optimizer.
-        state = dict(super().__getstate__())
-        if state.get("model_") is not None:
-            state["model_"] = without_optimizer(state["model_"])
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if getattr(self, "model_", None) is not None:
-            self._ensure_compiled_model()
-
-    def __deepcopy__(self, memo):
-        # An in-memory copy keeps the optimizer state: only pickles leave it out.
-        duplicate = type(self).__new__(type(self))
-        memo[id(self)] = duplicate
-        vars(duplicate).update(copy.deepcopy(vars(self), memo))
-        return duplicate
 
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):
@@ -510,8 +486,10 @@ class CNNDigitClassifier(KerasClassifier, metaclass=_compat.ClassifierMixinFirst
         -------
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; each row sums to 1.
+            With ``temperature_scaling`` they are the network's, scaled by
+            ``temperature_`` (which never changes the most probable class).
         """
-        return np.asarray(self._predict_raw(X))
+        return scale_probabilities(self._predict_raw(X), getattr(self, "temperature_", 1.0))
 
     def predict(self, X):
         """Return the most probable class for each image in ``X``.

@@ -116,6 +116,9 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
     feature_names : array-like of str or None, default=None
         The column names the classifier was fitted on, if it was fitted on
         a DataFrame.
+    temperature : float, default=1.0
+        The classifier's ``temperature_``: the network's probabilities are
+        scaled by it (see :mod:`skdigits.calibration`), as the classifier's are.
 
     Attributes
     ----------
@@ -142,8 +145,9 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
     (10000, 10)
     """
 
-    def __init__(self, network, classes, *, image_shape=None, feature_names=None):
+    def __init__(self, network, classes, *, image_shape=None, feature_names=None, temperature=1.0):
         self.network = network
+        self.temperature = temperature
         self.classes = classes
         self.image_shape = image_shape
         self.feature_names = feature_names
@@ -229,7 +233,10 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
         return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
 
     def _proba(self, X):
-        return self.network.predict(validate_images(self, X, reset=False, image_shape=self.image_shape))
+        from skdigits.calibration import scale_probabilities
+
+        proba = self.network.predict(validate_images(self, X, reset=False, image_shape=self.image_shape))
+        return scale_probabilities(proba, self.temperature)
 
 
 class DigitEnsemblePredictor(DigitPredictor):
@@ -311,12 +318,12 @@ class _Predictors(Estimators):
             return DigitEnsemblePredictor(attributes["estimators_"])
         return super().fitted(kind, params, attributes, where)
 
-    def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed):
+    def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed, temperature):
         from skdigits._numpy_network import build_network
 
         _check_classifier_params(params, where)
         return DigitPredictor(build_network(architecture, arrays), classes, image_shape=params.get("image_shape"),
-                              feature_names=attributes.get("feature_names_in_"))
+                              feature_names=attributes.get("feature_names_in_"), temperature=temperature)
 
 
 _PREDICTORS = _Predictors()

@@ -133,17 +133,22 @@ def _with_weights(src, dst, edit):
 
 
 def test_a_format_1_file_loads_with_a_warning_and_predicts_the_same(legacy, classifier, digits):
+    from skdigits.calibration import scale_probabilities
+
     X, _ = digits
+    # Format 1 had no temperature: its files load with the network's own probabilities (temperature 1).
+    network_own = scale_probabilities(classifier.predict_proba(X), 1 / classifier.temperature_)
     for load in LOADERS:
         with pytest.warns(LegacyFormatWarning, match="version 1 of the safe format.*save it again") as record:
             model = load(legacy)
         assert record[0].filename == __file__
-        np.testing.assert_allclose(model.predict_proba(X), classifier.predict_proba(X), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(model.predict_proba(X), network_own, rtol=0, atol=1e-5)
+        np.testing.assert_array_equal(model.predict(X), classifier.predict(X))
     # Saved again, it is format 2 and loads without the warning.
     again = save_model(model if isinstance(model, CNNDigitClassifier) else load_model(legacy), legacy.parent / "v2")
     with warnings.catch_warnings():
         warnings.simplefilter("error", LegacyFormatWarning)
-        np.testing.assert_array_equal(load_model(again).predict_proba(X), classifier.predict_proba(X))
+        np.testing.assert_allclose(load_model(again).predict_proba(X), network_own, rtol=0, atol=1e-5)
 
 
 def _replace(name, make):
@@ -382,7 +387,7 @@ def test_an_ensemble_of_12000_members_sharing_one_network_is_refused_fast(saved,
     # Within a larger manifest budget, the ensemble's own budget refuses it before any member is built.
     monkeypatch.setattr(budgets, "MAX_MANIFEST_BYTES", 64 << 20)
     _refused(evil, BudgetExceededError, "12,000 items in estimator.fitted.members .*MAX_ENSEMBLE_MEMBERS=32")
-    assert time.perf_counter() - start < 10
+    assert time.perf_counter() - start < 30  # 4 refusals; loading it took 69 s before the budgets, on an idle machine
 
 
 def test_two_members_sharing_one_network_are_refused(saved, tmp_path):

@@ -22,6 +22,7 @@ from skdigits.exceptions import (
     UnsafeModelError,
     UnsupportedModelError,
 )
+from skdigits.calibration import TEMPERATURE_RANGE
 from skdigits.persistence import budgets, weights
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, read_member
@@ -39,6 +40,7 @@ CLASS_MODULES = {"DigitImageTransformer": "skdigits.preprocessing", "CNNDigitCla
                  "CNNEnsembleClassifier": "skdigits.ensemble"}
 _NETWORK_SUFFIX = {FORMAT_VERSION: ".npz", LEGACY_VERSION: ".keras"}
 _SEED_RANGE = dict(low=0, high=(1 << 32) - 1)
+_TEMPERATURES = TEMPERATURE_RANGE  # what fit_temperature can return
 
 
 def class_named(kind):
@@ -85,14 +87,15 @@ class Estimators:
         _validate(estimator, where)
         return estimator
 
-    def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed):
+    def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed, temperature):
         """A fitted classifier: its network rebuilt by ``build_cnn`` from ``architecture``, ``arrays`` its weights."""
         from skdigits.network import build_cnn
 
         estimator = self.fitted("CNNDigitClassifier", params, attributes, where)
         model = build_cnn(**architecture, seed=seed)
         model.set_weights(arrays)
-        return estimator._restore_fitted(model, classes=classes, history=history, seed=seed)
+        return estimator._restore_fitted(model, classes=classes, history=history, seed=seed,
+                                         temperature=temperature)
 
 
 ESTIMATORS = Estimators()
@@ -294,17 +297,19 @@ def _build(entry, networks, where, how):
         return how.fitted(kind, params, _fitted_shape(fitted, f"{where}.fitted"), where)
     fitted = mf.fields(entry["fitted"], f"{where}.fitted",
                        ("n_features_in_", "image_shape_", "network", "classes_", "history_", "seed"),
-                       ("feature_names_in_",))
+                       ("feature_names_in_", "temperature_"))
     attributes = _fitted_shape(fitted, f"{where}.fitted")
     classes = _classes(fitted, f"{where}.fitted")
     history = _history(fitted["history_"], f"{where}.fitted.history_")
     seed = mf.integer(fitted["seed"], f"{where}.fitted.seed", **_SEED_RANGE)
+    temperature = mf.real(fitted.get("temperature_", 1.0), f"{where}.fitted.temperature_", low=_TEMPERATURES[0],
+                          high=_TEMPERATURES[1])
     if networks.version == FORMAT_VERSION and set(params) != set(how.param_names(kind)):
         raise UnsafeModelError(f"{where}.params lacks {sorted(set(how.param_names(kind)) - set(params))[:10]}.")
     architecture, arrays = networks.read(fitted["network"], entry["params"], attributes["image_shape_"], classes,
                                          where)
     return how.classifier(params, attributes, architecture, arrays, where, classes=classes, history=history,
-                          seed=seed)
+                          seed=seed, temperature=temperature)
 
 
 def _build_pipeline(entry, networks, where, how):

@@ -70,6 +70,7 @@ def _describe(estimator, networks, where):
                 classes_=mf.labels_to_json(estimator.classes_),
                 history_={k: [float(v) for v in vals] for k, vals in estimator.history_.items()},
                 seed=int(estimator._seed),
+                temperature_=float(getattr(estimator, "temperature_", 1.0)),
             )
         entry["fitted"] = fitted
     return entry

@@ -98,7 +98,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     removed, the exception propagates, and ``path`` is left untouched.
 
     SIGTERM while the block runs (in the main thread, over the default
-    handler) raises :class:`skdigits._interrupt.Terminated` there, so the
+    handler) raises :class:`skdigits.exceptions.Terminated` there, so the
     temp file is removed too; one that comes while the temp file is created,
     removed or renamed is held back until that step is done.
 
@@ -130,7 +130,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     skdigits.exceptions.OutputPathError
         If ``path`` is refused (see above), its folder does not exist or is
         not writable, or a FIFO has no reader.
-    skdigits._interrupt.Terminated
+    skdigits.exceptions.Terminated
         If SIGTERM came while writing; nothing was replaced.
 
     Examples
@@ -170,7 +170,7 @@ def atomic_save(path, write_fn):
     ``path`` and ends with its full file name (``.tmp-1a2b3c4d-model.joblib``),
     so format-by-extension writers behave as for ``path`` itself. If
     ``write_fn`` raises anything, including ``KeyboardInterrupt`` or the
-    :class:`skdigits._interrupt.Terminated` that SIGTERM raises, the temp
+    :class:`skdigits.exceptions.Terminated` that SIGTERM raises, the temp
     file is removed, the exception propagates, and ``path`` is left
     untouched. Special files are handled as in :func:`atomic_write`: for a
     FIFO, ``/dev/null`` or a standard stream, ``write_fn`` is called with
@@ -195,7 +195,7 @@ def atomic_save(path, write_fn):
         If ``write_fn`` wrote to some other name than the one it was given.
     skdigits.exceptions.OutputPathError
         As for :func:`atomic_write`.
-    skdigits._interrupt.Terminated
+    skdigits.exceptions.Terminated
         If SIGTERM came while writing; nothing was replaced.
 
     Examples

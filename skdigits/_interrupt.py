@@ -23,18 +23,9 @@ import functools
 import signal
 import threading
 
+from skdigits.exceptions import Terminated
+
 __all__ = ["Terminated", "deferred_keyboard_interrupt", "terminate_on_sigterm", "sigterm_at_safe_points"]
-
-
-class Terminated(SystemExit):
-    """SIGTERM arrived; the work stopped cleanly. ``code`` is 143 (128 + SIGTERM).
-
-    A ``SystemExit``, not an ``Exception``: left uncaught it ends the process
-    with status 143, and ``except Exception`` blocks let it through.
-    """
-
-    def __init__(self, code=128 + signal.SIGTERM):
-        super().__init__(code)
 
 
 def _raise_terminated(signum, frame):

@@ -288,7 +288,7 @@ class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.Cla
         partly trained network, as Keras does: it can predict, and
         ``history_`` ends with the interrupted epoch, scored on the batches it
         ran. A second Ctrl-C interrupts at once. SIGTERM stops training the
-        same way, then raises ``Terminated`` (a ``SystemExit`` with status
+        same way, then raises :class:`~skdigits.exceptions.Terminated` (a ``SystemExit`` with status
         143). This applies when fitting in
         the main thread with Python's default SIGINT handler installed (as in
         a script, a terminal or Jupyter); any other handler is left in charge.

@@ -20,6 +20,7 @@ __all__ = [
     "UnsupportedModelError",
     "OutputPathError",
     "TrainingDivergedError",
+    "Terminated",
     "ModelVersionWarning",
     "LegacyFormatWarning",
 ]
@@ -63,6 +64,24 @@ class OutputPathError(SkdigitsError, ValueError):
 
 class TrainingDivergedError(SkdigitsError, FloatingPointError):
     """Training stopped because the loss became NaN or infinite (try a lower ``learning_rate``)."""
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived and the work stopped cleanly; ``code`` is 143 (128 + SIGTERM).
+
+    Training stops at the end of a batch and a save removes its temporary
+    file before this is raised. A ``SystemExit``, not an ``Exception``: left
+    uncaught it ends the process with status 143, and ``except Exception``
+    blocks let it through.
+
+    Parameters
+    ----------
+    code : int, default=143
+        The exit status.
+    """
+
+    def __init__(self, code=143):
+        super().__init__(code)
 
 
 class ModelVersionWarning(UserWarning):

@@ -16,7 +16,7 @@ from skdigits.cli import commands
 from skdigits.cli.options import fill_in_recipe_epochs
 from skdigits.cli.parser import PROG, build_parser
 from skdigits.cli.session import Session
-from skdigits.exceptions import SkdigitsError
+from skdigits.exceptions import SkdigitsError, Terminated
 
 __all__ = ["main"]
 
@@ -55,7 +55,7 @@ def main(argv=None):
     >>> main(["run", "--epochs", "1"])  # doctest: +SKIP
     0
     """
-    from skdigits._interrupt import Terminated, terminate_on_sigterm
+    from skdigits._interrupt import terminate_on_sigterm
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ _MIN_SHAPE_SHARE = 0.6  # the kept strokes must hold this share of the ink; scat
 _MAX_ISOLATED = 0.5  # above this share of ink pixels without ink neighbours, the "ink" is salt noise
 _SPECK_SHARE = 0.08  # a component smaller than this share of the largest one is a speck
 _MIN_STROKE = 1.5  # strokes thinner than this (in 20x20-box pixels) are thickened ...
+_MAX_STROKE = 3.5  # strokes thicker than this (in 20x20-box pixels) are thinned towards the target
 _TARGET_STROKE = 2.5  # ... to about this (MNIST's strokes are 2-3 pixels wide)
 
 
@@ -308,6 +309,12 @@ def fit_box(crop, crop_mask):
             crop = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
             h, w = crop.shape
             factor = _BOX / max(h, w)
+    elif stroke * factor > _MAX_STROKE:  # a marker's or a blurred digit's strokes: thin them towards MNIST's
+        shrink = int(round(0.5 * (stroke - _TARGET_STROKE / factor)))
+        if shrink >= 2:
+            thinner = ndimage.grey_erosion(crop, size=(shrink, shrink))
+            if thinner.sum() >= 0.3 * crop.sum():  # never erode a digit away
+                crop = thinner
     box = area_resize(crop, factor)
     if factor > 1:  # bilinear up-scaling; keep the box within 20x20 exactly
         box = box[:_BOX, :_BOX]

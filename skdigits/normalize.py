@@ -7,13 +7,19 @@ canvas drawing that is not prepared the same way. This module does it:
 
 1. flatten alpha onto a background that contrasts with the ink;
 2. convert to grey (ITU-R 601 luma, as Pillow's ``"L"``);
-3. detect the polarity (the background is the class that owns the border)
-   and invert dark-on-light;
-4. even out uneven light (a quadratic surface fitted to the background);
+3. detect the polarity (strokes make the long tail of the fine detail) and
+   invert dark-on-light;
+4. where the background is uneven (falling light, a shadow, a desk), divide
+   by the paper's local brightness and subtract what is left under the
+   strokes;
 5. separate ink from background with Otsu's threshold and hysteresis, so
-   faint thin strokes connected to the digit are kept; drop specks;
-6. crop to the ink, thicken strokes that would vanish at 20x20, fit 20x20
-   keeping the aspect ratio with anti-aliasing, centre by mass in 28x28.
+   faint thin strokes connected to the digit are kept; subtract the lines
+   of lined or squared paper; drop specks and frames;
+6. crop to the ink, thicken strokes that would vanish at 20x20 (and thin
+   a marker's), fit 20x20 keeping the aspect ratio with anti-aliasing,
+   centre by mass in 28x28.
+
+The steps live in :mod:`skdigits._ink`.
 
 An image without a digit (blank, or noise without a shape) raises
 :class:`skdigits.exceptions.DataError` naming it, rather than passing an

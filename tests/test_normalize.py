@@ -154,6 +154,18 @@ def test_thin_strokes_survive_downscaling():
     assert (out > 128).sum() >= 30, "the stroke must stay a visible line, about 2 pixels wide"
 
 
+def test_marker_thick_strokes_are_thinned_towards_mnist():
+    ring = np.zeros((240, 240), np.uint8)
+    gy, gx = np.mgrid[0:240, 0:240]
+    radius = np.hypot(gy - 120, gx - 120)
+    ring[(radius > 50) & (radius < 110)] = 255  # a "0" drawn with a marker 60 pixels wide: 5.5 box pixels
+    out = DigitNormalizer().transform(ring[np.newaxis])[0]
+    row = out[14] > 128
+    first = np.flatnonzero(row)[0]
+    assert 2 <= np.argmin(row[first:]) <= 4, "the ring's side is about 4 pixels wide, not 5.5"
+    assert out[14, 14] == 0, "the hole stays open"
+
+
 def test_aspect_ratio_is_kept():
     wide = np.zeros((100, 300), np.uint8)
     wide[40:60, 20:280] = 255  # 260 x 20: a dash

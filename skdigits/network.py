@@ -13,6 +13,7 @@ import numpy as np
 
 from skdigits import _params
 from skdigits._backend import keras
+from skdigits._params import conv_blocks
 from skdigits.augmentation import RandomDigitAffine
 from skdigits.exceptions import BudgetExceededError
 
@@ -23,30 +24,6 @@ layers = keras.layers
 #: tutorial's network has 0.9 million. A larger request (``dense_units=10**9``)
 #: is refused before TensorFlow allocates anything.
 MAX_WEIGHTS = 25_000_000
-
-
-def conv_blocks(filters):
-    """Group consecutive equal widths into blocks, each to end with a 2x2 pool.
-
-    Parameters
-    ----------
-    filters : sequence of int
-        Number of filters of each convolution, in order.
-
-    Returns
-    -------
-    list of list of int
-        The layer indices of each block; ``(32, 64, 64)`` gives
-        ``[[0], [1, 2]]``: pool after the first and after the third
-        convolution, as in the reference recipe.
-    """
-    blocks = []
-    for i, width in enumerate(filters):
-        if blocks and filters[blocks[-1][-1]] == width:
-            blocks[-1].append(i)
-        else:
-            blocks.append([i])
-    return blocks
 
 
 def build_cnn(

@@ -12,7 +12,8 @@ import os
 from skdigits.recipes import FAST_RECIPE, TUTORIAL_RECIPE
 
 __all__ = [
-    "RECIPES", "DEFAULT_OUTPUT_DIR", "available_cores", "check_optimizers", "classifier_params", "fill_in_recipe_epochs",
+    "RECIPES", "DEFAULT_OUTPUT_DIR", "available_cores", "check_optimizers", "classifier_params",
+    "fill_in_recipe_epochs",
     "add_output_options", "add_training_options", "add_network_options", "add_parallel_options",
     "add_train_csv", "add_model_path", "add_validation_split",
 ]

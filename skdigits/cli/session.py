@@ -85,7 +85,7 @@ class Session:
 
     @property
     def keras_verbose(self):
-        """int : Keras' ``verbose``: 0 with ``--quiet``, else a bar (1) on a terminal, one line per epoch (2) in a log."""
+        """int : Keras' ``verbose``: 0 if quiet, else a bar (1) on a terminal, a line per epoch (2) in a log."""
         if self.args.quiet:
             return 0
         return 1 if sys.stderr.isatty() else 2

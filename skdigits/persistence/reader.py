@@ -11,10 +11,12 @@ cause is an :class:`~skdigits.exceptions.UnsafeModelError` (or a
 in the file is ever run.
 """
 
+import functools
 import importlib
 import os
 import warnings
 
+from skdigits.calibration import TEMPERATURE_RANGE
 from skdigits.exceptions import (
     BudgetExceededError,
     LegacyFormatWarning,
@@ -22,7 +24,6 @@ from skdigits.exceptions import (
     UnsafeModelError,
     UnsupportedModelError,
 )
-from skdigits.calibration import TEMPERATURE_RANGE
 from skdigits.persistence import budgets, weights
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, read_member
@@ -103,9 +104,11 @@ ESTIMATORS = Estimators()
 
 def _validate(estimator, where):
     """Run a fitted estimator's own parameter checks, as its fit did, and name the file's entry if they fail."""
+    from skdigits import _params
+
     check = getattr(estimator, "_check_params", None)
     if check is None and getattr(type(estimator), "_parameter_constraints", None):
-        check = estimator._validate_params  # scikit-learn's check of _parameter_constraints
+        check = functools.partial(_params.validate_params, estimator)
     if check is None:
         return
     try:

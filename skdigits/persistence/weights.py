@@ -15,6 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from skdigits._params import conv_blocks
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 from skdigits.persistence import manifest as mf
@@ -112,17 +113,6 @@ def check_architecture(arch, where):
     return checked
 
 
-def _blocks(filters):
-    """Consecutive convolutions of equal width, as ``skdigits.network.conv_blocks`` groups them."""
-    blocks = []
-    for i, width in enumerate(filters):
-        if blocks and filters[blocks[-1][-1]] == width:
-            blocks[-1].append(i)
-        else:
-            blocks.append([i])
-    return blocks
-
-
 def _weighted(kind, name, weights, batch_norm, width):
     """A convolution or the hidden dense layer: with batch norm, linear and bias-free, then BN and ReLU."""
     if not batch_norm:
@@ -147,7 +137,7 @@ def plan(arch):
     """
     (height, width), channels = arch["image_shape"], 1
     steps = [Step("augment", "augment", (), None)] if arch["augmentation"] is not None else []
-    for block in _blocks(arch["filters"]):
+    for block in conv_blocks(arch["filters"]):
         for i in block:
             f, k = arch["filters"][i], arch["kernel_sizes"][i]
             steps += _weighted("conv2d", f"conv{i + 1}", (("kernel", (k, k, channels, f)), ("bias", (f,))),

@@ -1,6 +1,5 @@
 """``skdigits search``: grid-search network widths and optimizers; save the best model and a plot."""
 
-import time
 
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled

@@ -38,7 +38,8 @@ def test_the_fast_recipe_is_the_one_the_recipe_search_chose(recipe_search):
 def test_the_tutorial_recipe_is_the_searchs_reference(recipe_search):
     assert recipe_search.CANDIDATES["reference"] == TUTORIAL_RECIPE
     expected = dict(filters=(32, 64, 64), optimizer="rmsprop", learning_rate=None,
-                    lr_schedule="constant", label_smoothing=0.0, epochs=30, batch_size=128)
+                    lr_schedule="constant", label_smoothing=0.0, temperature_scaling=False, epochs=30,
+                    batch_size=128)
     assert expected == TUTORIAL_RECIPE
 
 
@@ -54,6 +55,7 @@ def test_the_tutorial_recipe_builds_the_tutorials_network():
     assert type(clf.model_.optimizer).__name__ == "RMSprop"
     assert clf.model_.loss == "sparse_categorical_crossentropy"
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.001)
+    assert clf.temperature_ == 1.0  # the tutorial's own probabilities
 
 
 def test_the_defaults_build_two_convolutions_and_train_on_smoothed_labels():
@@ -67,3 +69,4 @@ def test_the_defaults_build_two_convolutions_and_train_on_smoothed_labels():
     assert convs == [(32, (5, 5)), (64, (3, 3))]
     assert type(clf.model_.optimizer).__name__ == "Adam"
     assert isinstance(clf.model_.loss, SmoothedSparseCrossentropy) and clf.model_.loss.label_smoothing == 0.1
+    assert clf.temperature_scaling and clf.temperature_ != 1.0  # the smoothing's softness is calibrated away

@@ -88,11 +88,11 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-def draw(driver, strokes):
-    """Draw ``strokes`` (lists of (x, y) in canvas pixels, 0..280) with a pen, one pointer stroke each."""
+def draw(driver, strokes, kind=interaction.POINTER_PEN):
+    """Draw ``strokes`` (lists of (x, y) in canvas pixels, 0..280) with a pen (or a finger), one stroke each."""
     pad = driver.find_element(By.ID, "pad")
-    pen = PointerInput(interaction.POINTER_PEN, "pen")
-    actions = ActionBuilder(driver, mouse=pen, duration=15)
+    pointer = PointerInput(kind, kind)
+    actions = ActionBuilder(driver, mouse=pointer, duration=15)
     for stroke in strokes:
         (x0, y0), rest = stroke[0], stroke[1:]
         actions.pointer_action.move_to(pad, int(x0 - 140), int(y0 - 140))  # offsets from the centre
@@ -119,9 +119,9 @@ def test_drawn_digits_are_predicted_and_shown(browser, page_url, model_path, tmp
     browser.get(page_url)
     one = [[(140 + 3 * np.sin(t / 3), 45 + t * 19) for t in range(11)]]
     ellipse = [[(140 + 60 * np.cos(a), 140 + 95 * np.sin(a)) for a in np.linspace(0, 2 * np.pi, 25)]]
-    for drawn, strokes in (("1", one), ("0", ellipse)):
+    for drawn, strokes, kind in (("1", one, interaction.POINTER_PEN), ("0", ellipse, interaction.POINTER_TOUCH)):
         browser.find_element(By.ID, "clear").click()
-        draw(browser, strokes)
+        draw(browser, strokes, kind)
         result = shown_result(browser)
         label = browser.find_element(By.ID, "label").text
         seen = np.array(result["image"], dtype=np.uint8).reshape(1, 28, 28)

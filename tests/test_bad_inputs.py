@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import FAST
+from helpers import FAST
 from sklearn.exceptions import NotFittedError
 
 from skdigits import CNNDigitClassifier, DigitImageTransformer

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from conftest import FAST
+from helpers import FAST
 
 from skdigits.calibration import expected_calibration_error, fit_temperature, scale_probabilities
 

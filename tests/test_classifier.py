@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn.base
-from conftest import FAST
+from helpers import FAST
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 

@@ -9,13 +9,14 @@ import os
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import interruptible
 from sklearn.model_selection import train_test_split
 
-from conftest import interruptible
 from skdigits import FAST_RECIPE, cli
 from skdigits.cli import options
 from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
@@ -319,7 +320,7 @@ def test_output_dir_that_is_a_file(data, tmp_path, capsys):
 @pytest.mark.parametrize("damage", ["empty", "truncated", "pickled dict"])
 def test_damaged_or_foreign_model_files(data, model_file, tmp_path, capsys, damage):
     path = tmp_path / "model.skdigits"
-    content = open(model_file, "rb").read()
+    content = Path(model_file).read_bytes()
     if damage == "empty":
         path.write_bytes(b"")
     elif damage == "truncated":

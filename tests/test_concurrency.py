@@ -3,8 +3,8 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from helpers import FAST
 
-from conftest import FAST
 from skdigits import CNNDigitClassifier
 
 

@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import FAST
+from helpers import FAST
 from sklearn.base import is_classifier
 
 from skdigits import CNNDigitClassifier, CNNEnsembleClassifier, load_model, make_digit_pipeline, save_model

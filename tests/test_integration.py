@@ -3,11 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import FAST
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score, check_cv
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import Pipeline
 
-from conftest import FAST
 from skdigits import CNNDigitClassifier, DigitImageTransformer, make_digit_pipeline
 from skdigits._backend import keras
 

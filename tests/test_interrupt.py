@@ -19,7 +19,7 @@ import time
 import types
 
 import pytest
-from conftest import FAST, interruptible
+from helpers import FAST, interruptible
 
 from skdigits._interrupt import Terminated, deferred_keyboard_interrupt, terminate_on_sigterm
 

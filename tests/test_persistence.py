@@ -8,7 +8,7 @@ import textwrap
 import joblib
 import numpy as np
 import pytest
-from conftest import FAST
+from helpers import FAST
 from sklearn.base import clone
 
 from skdigits import CNNDigitClassifier, make_digit_pipeline

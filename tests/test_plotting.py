@@ -4,25 +4,25 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: no GUI in tests
 
-import matplotlib.pyplot as plt  # noqa: E402  (only to check no figures leak)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.base import BaseEstimator, ClassifierMixin  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.exceptions import NotFittedError  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-from sklearn.pipeline import Pipeline  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
 
-from skdigits.plotting import (  # noqa: E402
+from skdigits.plotting import (
     plot_confusion_matrix,
     plot_digits,
     plot_grid_search,
     plot_learning_curves,
     plot_top_errors,
 )
-from skdigits.reports import grid_search_report  # noqa: E402
+from skdigits.reports import grid_search_report
 
 HISTORY = {
     "loss": [1.2, 0.6, 0.4, 0.3],

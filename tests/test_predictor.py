@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import FAST
+from helpers import FAST
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 

@@ -63,6 +63,7 @@ _PENDING_DOCSTRING_FIXES = {
     "skdigits.recipes.TUTORIAL_RECIPE": "GL02 closing quotes, SS06 one-line summary",
     "skdigits.recipes.FAST_RECIPE": "GL02 closing quotes, SS06 one-line summary",
     "skdigits.network.make_loss": "RT03 return value has no description",
+    "skdigits.network.count_weights": "RT03 return value has no description",
     "skdigits.network.SmoothedSparseCrossentropy.call": "RT03 return value has no description",
     "skdigits.network.SmoothedSparseCrossentropy.get_config": "RT03 return value has no description",
     "skdigits.classification_summary": "RT04 return description starts lower-case",

@@ -131,7 +131,8 @@ def save_figure(path, X, y, index=61, seed=3):
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=3000, help="MNIST test digits to render")
-    p.add_argument("--keep-files", type=Path, default=None, help="write the rendered files here and keep them")
+    p.add_argument("--keep-files", type=Path, default=None,
+                   help="write the rendered files here and keep them (reused if it already holds --n files)")
     p.add_argument("--figure", type=Path, default=None, help="only write the normalisation figure there")
     p.add_argument("--epochs", type=int, default=None, help="train this many epochs (default: the defaults' 15)")
     args = p.parse_args()
@@ -155,7 +156,8 @@ def main():
         folder = args.keep_files or Path(tmp) / "images"
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        write_rendered(X_test, folder)
+        if len(list(folder.iterdir())) != len(X_test):  # --keep-files from an earlier run with the same --n: reuse
+            write_rendered(X_test, folder)
         render_seconds = time.perf_counter() - start
         start = time.perf_counter()
         rows = predict_image_files(model, folder)

@@ -145,6 +145,18 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "skdigits"
     sys_version = ""
 
+    def send_error(self, code, message=None, explain=None):
+        """The base class's own refusals (bad request line, unknown method, long headers) as JSON too."""
+        body = _json({"error": f"{code} {message or HTTPStatus(code).phrase}" + (f": {explain}" if explain else "")})
+        self.close_connection = True
+        self.send_response(code, message)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
+
     def log_message(self, format, *args):
         pass  # the page polls as you draw; a line per stroke would drown the console
 

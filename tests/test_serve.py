@@ -234,3 +234,13 @@ def test_ipv6_loopback(model_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize("request_text, status", [
+    (b"PUT /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 501),
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+])
+def test_the_base_servers_refusals_are_json_too(server, request_text, status):
+    code, answer = raw_request(server, request_text)
+    assert code == status and str(status) in answer["error"]
+    assert post(server, canvas_body(one_stroke()))[0] == 200

@@ -65,7 +65,7 @@ def batches(arrays, batch_size, shuffle_seed=None):
     tf.data.Dataset
     """
     tensors = tuple(tf.convert_to_tensor(a) for a in arrays)
-    n = len(arrays[0])
+    n, batch_size = len(arrays[0]), int(batch_size)
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
     else:
@@ -203,12 +203,12 @@ def training_callbacks(estimator, n_train, validating):
             estimator.lr_schedule,
             # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
             peak=float(make_optimizer(estimator.optimizer, estimator.learning_rate).learning_rate),
-            total_epochs=estimator.epochs,
-            steps_per_epoch=-(-n_train // estimator.batch_size),
+            total_epochs=int(estimator.epochs),
+            steps_per_epoch=-(-n_train // int(estimator.batch_size)),
         ))
     if estimator.patience is not None:
         callbacks.append(keras.callbacks.EarlyStopping(
-            monitor="val_loss" if validating else "loss", patience=estimator.patience, restore_best_weights=True))
+            monitor="val_loss" if validating else "loss", patience=int(estimator.patience), restore_best_weights=True))
     return callbacks
 
 

@@ -20,6 +20,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from skdigits import _limits
 from skdigits._compat import (
     HasMethods,
     Interval,
@@ -54,9 +55,10 @@ class Number(Interval):
     """
 
     def is_satisfied_by(self, val):
-        if _is_bool(val):
+        # Plain and NumPy ints and floats only: Fraction and Decimal are Reals that NumPy cannot test.
+        if _is_bool(val) or not isinstance(val, (int, float, np.integer, np.floating)):
             return False
-        if isinstance(val, Real) and not isinstance(val, Integral) and not math.isfinite(val):
+        if isinstance(val, (float, np.floating)) and not math.isfinite(val):
             return False
         return super().is_satisfied_by(val)
 
@@ -85,14 +87,19 @@ def _sequence(value):
 
 
 class PositiveInts(_Structured):
-    """A non-empty list or tuple of ints >= 1 (booleans refused)."""
+    """A non-empty list or tuple of at most ``max_items`` ints in [1, ``high``] (booleans refused)."""
+
+    def __init__(self, high, max_items=_limits.MAX_LAYERS):
+        super().__init__()
+        self.high, self.max_items = high, max_items
 
     def is_satisfied_by(self, val):
         items = _sequence(val)
-        return bool(items) and all(Number(Integral, 1, None, closed="left").is_satisfied_by(i) for i in items)
+        item = Number(Integral, 1, self.high, closed="both")
+        return bool(items) and len(items) <= self.max_items and all(item.is_satisfied_by(i) for i in items)
 
     def __str__(self):
-        return "a non-empty list or tuple of ints >= 1"
+        return f"a non-empty list or tuple of at most {self.max_items} ints in [1, {self.high}]"
 
 
 class ImageShape(_Structured):
@@ -103,14 +110,15 @@ class ImageShape(_Structured):
         self.inferred = inferred
 
     def is_satisfied_by(self, val):
-        if image_shape_problem(val) is not None or val is None:
+        if image_shape_problem(val) is not None or val is None or max(val) > _limits.MAX_IMAGE_SIDE:
             return False
         return self.inferred or min(val) >= 1
 
     def __str__(self):
+        side = f"ints in [1, {_limits.MAX_IMAGE_SIDE}]"
         if self.inferred:
-            return "a pair (height, width) of ints >= 1, at most one of them -1 (inferred)"
-        return "a pair (height, width) of ints >= 1"
+            return f"a pair (height, width) of {side}, at most one of them -1 (inferred)"
+        return f"a pair (height, width) of {side}"
 
 
 class KerasInstances(_Structured):
@@ -208,6 +216,10 @@ SEED = [None, Number(Integral, 0, 2**32 - 1, closed="both")]
 RANDOM_STATE = [*SEED, np.random.RandomState]
 _FRACTION = Number(Real, 0, 1, closed="left")
 _COUNT = Number(Integral, 1, None, closed="left")
+_FILTERS = PositiveInts(_limits.MAX_FILTERS)
+_KERNEL = Number(Integral, 1, _limits.MAX_KERNEL_SIZE, closed="both")
+_KERNELS = PositiveInts(_limits.MAX_KERNEL_SIZE)
+_DENSE_UNITS = Number(Integral, 1, _limits.MAX_DENSE_UNITS, closed="both")
 _NON_NEGATIVE_INT = Number(Integral, 0, None, closed="left")
 
 #: The augmentation's ranges, shared by the classifier and RandomDigitAffine.
@@ -217,14 +229,14 @@ ROTATION = Number(Real, 0, 180, closed="both")
 CLASSIFIER_CONSTRAINTS = {
     "augment": ["boolean"],
     "batch_norm": ["boolean"],
-    "batch_size": [_COUNT],
+    "batch_size": [Number(Integral, 1, _limits.MAX_BATCH_SIZE, closed="both")],
     "callbacks": [None, KerasInstances("callbacks.Callback", many=True)],
-    "dense_units": [_COUNT],
+    "dense_units": [_DENSE_UNITS],
     "dropout": [_FRACTION],
-    "epochs": [_COUNT],
-    "filters": [PositiveInts()],
+    "epochs": [Number(Integral, 1, _limits.MAX_EPOCHS, closed="both")],
+    "filters": [_FILTERS],
     "image_shape": [None, ImageShape()],
-    "kernel_sizes": [None, _COUNT, PositiveInts()],
+    "kernel_sizes": [None, _KERNEL, _KERNELS],
     "label_smoothing": [_FRACTION],
     "learning_rate": [None, Number(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions(set(SCHEDULES))],
@@ -245,7 +257,7 @@ CLASSIFIER_PARAMETERS = tuple(sorted(CLASSIFIER_CONSTRAINTS))
 
 ENSEMBLE_CONSTRAINTS = {
     "estimator": [None, HasMethods(["fit", "predict_proba"])],
-    "n_estimators": [_COUNT],
+    "n_estimators": [Number(Integral, 1, _limits.MAX_ENSEMBLE_MEMBERS, closed="both")],
     "n_jobs": [None, Number(Integral, None, -1, closed="right"), _COUNT],
     "random_state": RANDOM_STATE,
 }
@@ -257,10 +269,10 @@ TRANSFORMER_CONSTRAINTS = {
 
 BUILD_CNN_CONSTRAINTS = {
     "image_shape": [ImageShape(inferred=False)],
-    "n_classes": [_COUNT],
-    "filters": [PositiveInts()],
-    "kernel_sizes": [None, _COUNT, PositiveInts()],
-    "dense_units": [_COUNT],
+    "n_classes": [Number(Integral, 1, _limits.MAX_CLASSES, closed="both")],
+    "filters": [_FILTERS],
+    "kernel_sizes": [None, _KERNEL, _KERNELS],
+    "dense_units": [_DENSE_UNITS],
     "dropout": [_FRACTION],
     "augmentation": [None, dict],
     "batch_norm": ["boolean"],

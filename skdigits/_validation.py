@@ -9,8 +9,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
+from skdigits._limits import MAX_CLASSES
 from skdigits._shapes import resolve_image_shape
-from skdigits.exceptions import DataError, DataTypeError, SkdigitsError
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, SkdigitsError
 
 _EXPECTED = (
     "pixels as an array of shape (n_samples, n_pixels), a DataFrame of pixel "
@@ -141,7 +142,7 @@ def validate_images(estimator, X, *, reset, image_shape):
     return flat.reshape(flat.shape[0], hw[0], hw[1], 1)
 
 
-def validate_labels(y, X=None, *, reset):
+def validate_labels(y, X=None, *, reset, classes=None):
     """Validate class labels: 1-D, finite, of a classification type, one per image.
 
     Boolean labels are two classes, False and True, as in scikit-learn
@@ -154,7 +155,10 @@ def validate_labels(y, X=None, *, reset):
     X : ndarray or None, default=None
         The validated images, to check that there is one label per image.
     reset : bool
-        True in ``fit``: then ``y`` must hold at least two classes.
+        True in ``fit``: then ``y`` must hold at least two classes, and at
+        most ``MAX_CLASSES``.
+    classes : array-like or None, default=None
+        Without ``reset``, the classes already fitted: ``y`` may hold no other.
 
     Returns
     -------
@@ -166,9 +170,21 @@ def validate_labels(y, X=None, *, reset):
         check_classification_targets(y)
         if X is not None:
             check_consistent_length(X, y)
-    if reset and len(y) and len(np.unique(y)) < 2:
-        found = "1 sample" if len(y) == 1 else "a single class"
-        raise DataError(f"y has {found} ({y[:1].tolist()[0]!r}); a classifier needs samples of 2 classes or more.")
+    if reset and len(y):
+        n_classes = len(np.unique(y))
+        if n_classes < 2:
+            found = "1 sample" if len(y) == 1 else "a single class"
+            raise DataError(f"y has {found} ({y[:1].tolist()[0]!r}); a classifier needs samples of 2 classes "
+                            "or more.")
+        if n_classes > MAX_CLASSES:
+            raise BudgetExceededError(
+                f"y has {n_classes:,} classes, over the budget MAX_CLASSES={MAX_CLASSES:,}: is y a class label "
+                "per image (such as the digit), not a continuous value or an ID?")
+    elif classes is not None:
+        unknown = np.setdiff1d(y, classes)
+        if len(unknown):
+            raise DataError(f"y holds labels {unknown[:5].tolist()} that the classifier was not fitted on "
+                            f"(its classes are {np.asarray(classes)[:12].tolist()}); fit it again with all classes.")
     return y
 
 

@@ -346,7 +346,7 @@ class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.Cla
         if X is not None:
             X = validate_images(self, X, reset=reset, image_shape=self.image_shape)
         if y is not None:
-            y = validate_labels(y, X, reset=reset)
+            y = validate_labels(y, X, reset=reset, classes=None if reset else getattr(self, "classes_", None))
             if reset:
                 self.target_type_ = self._type_of_target(y)
                 self.y_dtype_ = y.dtype
@@ -415,7 +415,7 @@ class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.Cla
         with deferred_keyboard_interrupt() as stop_on_ctrl_c, releasing_traced_gradients():
             hist = self.model_.fit(
                 train,
-                epochs=initial_epoch + epochs,
+                epochs=int(initial_epoch) + int(epochs),
                 initial_epoch=initial_epoch,
                 validation_data=validation,
                 callbacks=[*callbacks, guard, stop_on_ctrl_c],

@@ -88,6 +88,11 @@ def build_cnn(
     if augmentation is not None and not set(augmentation) <= {"rotation", "zoom", "shift"}:
         _params.fail("build_cnn", "augmentation", augmentation, "a dict with keys among 'rotation', 'zoom', 'shift'")
     filters, kernel_sizes = _params.layer_widths(filters, kernel_sizes, "build_cnn")
+    # Keras' layers refuse NumPy ints (np.int64(8) units), which the checks above accept.
+    image_shape, n_classes, dense_units, dropout = tuple(map(int, image_shape)), int(n_classes), int(dense_units), \
+        float(dropout)
+    if augmentation is not None:
+        augmentation = {key: float(value) for key, value in augmentation.items()}
     _check_weight_budget(tuple(image_shape), n_classes, filters, kernel_sizes, dense_units)
     rng = np.random.RandomState(seed)
 

@@ -78,7 +78,7 @@ def test_booleans_are_not_numbers(name, value):
 
 @pytest.mark.parametrize("filters", [(8, True), (True,), [np.True_]])
 def test_booleans_are_not_layer_widths(filters):
-    _refused(_classifier_fit(filters=filters), "filters", "CNNDigitClassifier", "list or tuple of ints >= 1")
+    _refused(_classifier_fit(filters=filters), "filters", "CNNDigitClassifier", "list or tuple of at most 32 ints in [1, 4096]")
 
 
 @pytest.mark.parametrize("name, value", [("n_estimators", True), ("n_jobs", True), ("random_state", False),
@@ -91,15 +91,15 @@ def test_ensemble_refuses_booleans_and_nonsense(name, value):
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"filters": ()}, "non-empty list or tuple of ints >= 1"),
-        ({"filters": (8, 0)}, "non-empty list or tuple of ints >= 1"),
-        ({"filters": "32"}, "non-empty list or tuple of ints >= 1"),
+        ({"filters": ()}, "non-empty list or tuple of at most 32 ints in [1, 4096]"),
+        ({"filters": (8, 0)}, "non-empty list or tuple of at most 32 ints in [1, 4096]"),
+        ({"filters": "32"}, "non-empty list or tuple of at most 32 ints in [1, 4096]"),
         ({"kernel_sizes": (3, 3)}, "one size per layer of filters (1), or a single int for all"),
-        ({"kernel_sizes": 0}, "an int in the range [1, inf)"),
+        ({"kernel_sizes": 0}, "an int in the range [1, 64]"),
         ({"dropout": 1.5}, "a finite float in the range [0.0, 1.0). Got 1.5 instead."),
         ({"dropout": "0.5"}, "Got '0.5' instead."),
-        ({"epochs": 0}, "an int in the range [1, inf)"),
-        ({"epochs": 2.0}, "an int in the range [1, inf)"),
+        ({"epochs": 0}, "an int in the range [1, 10000]"),
+        ({"epochs": 2.0}, "an int in the range [1, 10000]"),
         ({"batch_size": 0}, "batch_size"),
         ({"validation_split": 1.0}, "validation_split"),
         ({"patience": -1}, "None or an int in the range [0, inf)"),
@@ -116,7 +116,7 @@ def test_ensemble_refuses_booleans_and_nonsense(name, value):
         ({"augment": None}, "augment"),
         ({"label_smoothing": 1.0}, "[0.0, 1.0)"),
         ({"label_smoothing": "0.1"}, "label_smoothing"),
-        ({"image_shape": (0, 8)}, "a pair (height, width) of ints >= 1"),
+        ({"image_shape": (0, 8)}, "a pair (height, width) of ints in [1, 1024]"),
         ({"image_shape": (-1, -1)}, "image_shape"),
         ({"image_shape": "8x8"}, "image_shape"),
     ],
@@ -134,7 +134,7 @@ def test_bad_scale(scale):
 @pytest.mark.parametrize("n_estimators", [0, 2.0, True, None])
 def test_bad_n_estimators_is_named(n_estimators):
     ensemble = CNNEnsembleClassifier(CNNDigitClassifier(**TINY), n_estimators=n_estimators)
-    _refused(lambda: ensemble.fit(IMAGES, Y), "n_estimators", "CNNEnsembleClassifier", "an int in the range [1, inf)")
+    _refused(lambda: ensemble.fit(IMAGES, Y), "n_estimators", "CNNEnsembleClassifier", "an int in the range [1, 32]")
 
 
 @pytest.mark.parametrize("n_jobs, started", [(10**6, 2), (2, 2), (1, 1), (None, None), (-1, -1)])
@@ -279,10 +279,12 @@ def test_build_cnn_checks_its_arguments(kwargs, name):
 def test_build_cnn_refuses_a_network_over_the_weight_budget_before_building():
     from skdigits.network import MAX_WEIGHTS, build_cnn
 
-    with pytest.raises(BudgetExceededError, match=r"would have 35,000,000,022 weights, over the budget of 25,000,000"):
-        build_cnn(image_shape=(8, 8), n_classes=2, filters=(2,), kernel_sizes=(3,), dense_units=10**9)
+    # Each argument within its own limit, the product far over the budget.
+    with pytest.raises(BudgetExceededError, match=r"would have 68,719,673,386 weights, over the budget of 25,000,000"):
+        build_cnn(image_shape=(1024, 1024), n_classes=2, filters=(4,), kernel_sizes=(3,), dense_units=1 << 16)
     with pytest.raises(BudgetExceededError, match="skdigits.network.MAX_WEIGHTS"):
-        CNNDigitClassifier(**{**TINY, "dense_units": MAX_WEIGHTS}).fit(IMAGES, Y)
+        CNNDigitClassifier(**{**TINY, "filters": (4096,), "dense_units": 4096}).fit(IMAGES, Y)
+    assert MAX_WEIGHTS == 25_000_000
 
 
 @pytest.mark.parametrize("config", [{"filters": (32, 64, 64)},
@@ -304,3 +306,48 @@ def test_the_augmentation_layer_refuses_meaningless_ranges(name, value):
     from skdigits.augmentation import RandomDigitAffine
 
     _refused(lambda: RandomDigitAffine(**{name: value}), name, "RandomDigitAffine")
+
+
+# ---------------------------------------------------------------- found by a hostile tester
+@pytest.mark.parametrize("value", [__import__("fractions").Fraction(1, 100), __import__("decimal").Decimal("0.01")])
+def test_reals_that_numpy_cannot_test_are_refused_by_name(value):
+    with pytest.raises(InvalidParameterError, match="'learning_rate'"):
+        CNNDigitClassifier(**TINY, learning_rate=value).fit(IMAGES, Y)
+
+
+def test_numpy_ints_reach_keras_as_python_ints():
+    model = CNNDigitClassifier(**{**TINY, "dense_units": np.int64(4), "batch_size": np.uint8(255),
+                                  "epochs": np.int16(1), "patience": np.int8(1)}).fit(IMAGES, Y)
+    assert model.model_.get_layer("dense").units == 4 and len(model.history_["loss"]) == 1
+
+
+@pytest.mark.parametrize("name, value", [
+    ("epochs", 10**20), ("epochs", 10_001), ("kernel_sizes", 65), ("filters", (2,) * 33), ("filters", (4097,)),
+    ("dense_units", (1 << 16) + 1), ("batch_size", (1 << 16) + 1), ("image_shape", (2048, 2048)),
+])
+def test_what_the_model_file_could_not_hold_is_refused_before_training(name, value):
+    # The safe format's budgets on a network are the estimator's own limits: a model that trains also saves.
+    with pytest.raises(InvalidParameterError, match=f"'{name}'"):
+        CNNDigitClassifier(**{**TINY, name: value}).fit(IMAGES, Y)
+
+
+def test_an_ensemble_larger_than_a_model_file_holds_is_refused_at_once():
+    from skdigits._limits import MAX_ENSEMBLE_MEMBERS
+
+    with pytest.raises(InvalidParameterError, match="'n_estimators'.*32"):
+        CNNEnsembleClassifier(CNNDigitClassifier(**TINY), n_estimators=10**9).fit(IMAGES, Y)
+    assert MAX_ENSEMBLE_MEMBERS == 32
+
+
+def test_more_classes_than_the_budget_is_refused_before_training():
+    X = np.zeros((1001, 8, 8, 1), np.float32)
+    with pytest.raises(BudgetExceededError, match="1,001 classes.*MAX_CLASSES=1,000"):
+        CNNDigitClassifier(**TINY).fit(X, np.arange(1001))
+
+
+def test_partial_fit_refuses_labels_it_was_not_fitted_on():
+    model = CNNDigitClassifier(**TINY).fit(IMAGES, Y)
+    with pytest.raises(DataError, match=r"labels \[99\].*its classes are \[0, 1\]"):
+        model.partial_fit(IMAGES[:4], np.full(4, 99))
+    model.partial_fit(IMAGES[:4], Y[:4])  # known labels still train
+    assert len(model.history_["loss"]) == 2

@@ -13,6 +13,15 @@ program that must load larger files can raise one for its own process
 lists them.
 """
 
+from skdigits._limits import (  # what a network may be: shared with the parameters' constraints
+    MAX_CLASSES,
+    MAX_DENSE_UNITS,
+    MAX_ENSEMBLE_MEMBERS,
+    MAX_FILTERS,
+    MAX_IMAGE_SIDE,
+    MAX_KERNEL_SIZE,
+    MAX_LAYERS,
+)
 from skdigits.exceptions import BudgetExceededError
 
 __all__ = [
@@ -34,24 +43,10 @@ MAX_CENTRAL_DIRECTORY_BYTES = 1 << 20
 MAX_MANIFEST_BYTES = 4 << 20
 #: Nesting depth of ``[`` and ``{`` in the manifest, counted before it is parsed.
 MAX_JSON_DEPTH = 32
-#: Members of one fitted ensemble. load_model builds each member's network with Keras (~0.2 s each).
-MAX_ENSEMBLE_MEMBERS = 32
 #: Networks in one file (ensemble members, pipelines' classifiers), each read and built once.
 MAX_NETWORKS = 64
 #: float32 parameters of all networks in a file together (256 MiB of weights).
 MAX_PARAMETERS = 64 << 20
-#: Height and width of the images a model reads (``image_shape_``), each.
-MAX_IMAGE_SIDE = 1024
-#: Classes of a classifier (its outputs).
-MAX_CLASSES = 10_000
-#: Convolutions of a network (``len(filters)``); with batch norm, 5 arrays each stay within MAX_MEMBERS.
-MAX_LAYERS = 32
-#: Filters of one convolution.
-MAX_FILTERS = 4096
-#: Side of a convolution's square kernel.
-MAX_KERNEL_SIZE = 64
-#: Width of the hidden dense layer.
-MAX_DENSE_UNITS = 1 << 16
 #: Characters of one string in the manifest (a label, a feature name, a parameter).
 MAX_STRING_CHARS = 1024
 #: Groups and datasets in a legacy (format 1) network's HDF5 weights file.

@@ -1,0 +1,28 @@
+"""Limits on what a model may be: one home for what training allows and what a model file may hold.
+
+A network that trains must also save and load, so the parameter constraints
+(:mod:`skdigits._params`) and the safe format's budgets
+(:mod:`skdigits.persistence.budgets`, which re-exports these) use the same
+numbers. Every one is far above any digit network (the defaults: 2
+convolutions of at most 64 filters, dense 256, 10 classes, 15 epochs).
+Imports nothing.
+"""
+
+#: Convolutions of a network (``len(filters)``).
+MAX_LAYERS = 32
+#: Filters of one convolution.
+MAX_FILTERS = 4096
+#: Side of a convolution's square kernel.
+MAX_KERNEL_SIZE = 64
+#: Width of the hidden dense layer.
+MAX_DENSE_UNITS = 1 << 16
+#: Height and width of the images a model reads, each.
+MAX_IMAGE_SIDE = 1024
+#: Classes of a classifier (its outputs). More almost always means continuous targets passed as ``y``.
+MAX_CLASSES = 1000
+#: Members of one ensemble.
+MAX_ENSEMBLE_MEMBERS = 32
+#: Passes over the training data in one fit.
+MAX_EPOCHS = 10_000
+#: Images per gradient step.
+MAX_BATCH_SIZE = 1 << 16

@@ -67,7 +67,7 @@ def parse_block(path, block, first_line, names):
         if bad is not None:
             raise _describe_bad_cell(path, chunk, *bad, first_line + bad[0], names)
         # Through float64: uint64 or Python-int columns could overflow a direct int64 cast.
-        values = chunk.apply(pd.to_numeric).to_numpy(np.float64)
+        values = np.column_stack([_floats(col) for _, col in chunk.items()])
     _check_range(path, values, first_line, names)
     return values.astype(np.uint8)
 
@@ -124,8 +124,7 @@ def _first_bad_cell(chunk):
         if col.dtype.kind == "b":  # booleans are not digits
             bad = np.ones(len(col), dtype=bool)
         else:
-            numbers = col if col.dtype.kind == "f" else pd.to_numeric(col, errors="coerce")
-            numbers = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+            numbers = _floats(col)
             with np.errstate(invalid="ignore"):
                 bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
         if bad.any() and (best is None or int(bad.argmax()) < best[0]):
@@ -146,12 +145,34 @@ def _describe_bad_cell(path, chunk, i, j, line, names):
                 "Complete or delete this line.", line=line,
             )
         return fail(path, f"the value is missing (empty or NA); {what}.", line, j + 1, names[j])
-    number = pd.to_numeric(pd.Series([raw]), errors="coerce").iloc[0]
+    number = _float_or_nan(raw)
     if isinstance(raw, (bool, np.bool_)) or pd.isna(number):
         return fail(path, f"{str(raw)!r} is not a number; {what}.", line, j + 1, names[j])
     if not np.isfinite(number):
         return fail(path, f"{str(raw)!r} is not a finite number; {what}.", line, j + 1, names[j])
     return fail(path, f"{raw} is not a whole number; {what}.", line, j + 1, names[j])
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)", re.IGNORECASE)
+
+
+def _float_or_nan(raw):
+    """A cell as a float (1e999 is inf, a 30-digit int 1e30), or NaN if it is not a number."""
+    if isinstance(raw, (bool, np.bool_)):
+        return np.nan
+    if isinstance(raw, str):  # Python's float() also takes "1_0" and non-ASCII digits; a CSV number is plainer
+        return float(raw) if _PLAIN_NUMBER.fullmatch(raw.strip()) else np.nan
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def _floats(col):
+    """A column as float64, the same on every pandas (before 3, pandas keeps 1e999 and huge ints as text)."""
+    if col.dtype.kind in "iuf":
+        return col.to_numpy(dtype=np.float64)
+    return np.array([_float_or_nan(raw) for raw in col], dtype=np.float64)
 
 
 def _missing(raw):

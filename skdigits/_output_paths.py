@@ -17,10 +17,11 @@ import errno
 import os
 import secrets
 import stat
+import sys
 
 from skdigits.exceptions import DataTypeError, OutputPathError
 
-__all__ = ["REPLACE", "STREAM", "plan_output", "check_writable", "open_stream"]
+__all__ = ["REPLACE", "STREAM", "plan_output", "check_writable", "open_stream", "own_descriptor"]
 
 REPLACE, STREAM = "replace", "stream"
 _KERNEL_FILE_SYSTEMS = ("/proc", "/sys")
@@ -45,6 +46,21 @@ def _descriptor_alias(path):
             return "own"
         if current.startswith("/proc/"):
             return "foreign"
+        if not os.path.islink(current):
+            return None
+        current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
+    return None
+
+
+def own_descriptor(path):
+    """The number of this process's file descriptor that ``path`` names (1 for ``/dev/stdout``), or None."""
+    own = ("/dev/fd/", "/proc/self/fd/", "/proc/thread-self/fd/", f"/proc/{os.getpid()}/fd/")
+    current = os.path.abspath(os.fsdecode(path))
+    for _ in range(40):
+        prefix = next((p for p in own if current.startswith(p)), None)
+        if prefix is not None:
+            number = current[len(prefix):]
+            return int(number) if number.isdigit() else None
         if not os.path.islink(current):
             return None
         current = os.path.normpath(os.path.join(os.path.dirname(current), os.readlink(current)))
@@ -146,10 +162,19 @@ def open_stream(path):
         If a FIFO has no reader, or the open fails (say, ``/dev/tty``
         without a terminal).
     """
+    descriptor = own_descriptor(path)
+    if descriptor is not None:
+        # /dev/stdout and the like: write through the descriptor itself, at its offset, as a shell's ">" set
+        # it up. Opening the path again would start at offset 0 and overwrite what the stream already holds.
+        stream = {1: sys.stdout, 2: sys.stderr}.get(descriptor)
+        if stream is not None:
+            stream.flush()  # what Python printed before comes first
+        try:
+            return os.dup(descriptor)
+        except OSError as exc:
+            raise _refuse(path, f"{exc.strerror}.") from None
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     mode = os.stat(path).st_mode
-    if stat.S_ISREG(mode):
-        flags |= os.O_TRUNC  # a standard stream redirected to a file, like the shell's ">"
     try:
         fd = os.open(path, flags)
     except OSError as exc:

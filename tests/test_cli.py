@@ -506,3 +506,64 @@ def test_predict_images_refuses_a_file_that_is_not_an_image_in_one_line(model_fi
     assert_one_line_error(captured.err, "notes.png")
     assert exit_code(["predict", "--model", model_file, "--images", str(fake), "--submission", "x.csv"]) == 2
     assert_one_line_error(capsys.readouterr().err, "--submission")
+
+
+# ---------------------------------------------------------------- found by a hostile tester
+def test_an_output_on_stdout_gets_the_file_alone_and_the_summary_goes_to_stderr(data, model_file, tmp_path):
+    submission, model = tmp_path / "sub.csv", tmp_path / "model.skdigits"
+    with open(submission, "w") as out:
+        done = subprocess.run([sys.executable, "-m", "skdigits", "predict", "--model", model_file, "--test",
+                               data["test"], "--submission", "/dev/stdout"], stdout=out, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    check_submission(submission, 40)  # every line a submission's: nothing printed over it
+    assert "Wrote /dev/stdout" in done.stderr
+    with open(model, "wb") as out:
+        done = subprocess.run([sys.executable, "-m", "skdigits", "train", "--train", data["train"], "--model",
+                               "/dev/stdout", "--output-dir", str(tmp_path), *TINY], stdout=out,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert len(load_model(model).predict(load_digit_recognizer(data["test"]))) == 40
+
+
+@pytest.fixture(scope="module")
+def lettered_model(tmp_path_factory):
+    """A model whose classes are letters, not digits."""
+    from skdigits import make_digit_pipeline, save_model
+
+    X, y = load_sample()
+    pipe = make_digit_pipeline(filters=(4,), dense_units=8, epochs=1, random_state=0)
+    pipe.fit(X.iloc[::25], np.where(y.iloc[::25] < 5, "low", "high"))
+    return str(save_model(pipe, tmp_path_factory.mktemp("letters") / "letters.skdigits"))
+
+
+@pytest.mark.parametrize("command, option", [("predict", "--test"), ("evaluate", "--data")])
+def test_a_model_of_other_labels_is_refused_for_digit_labels_in_one_line(lettered_model, data, command, option,
+                                                                         tmp_path, capsys):
+    assert exit_code([command, "--model", lettered_model, option, data["labelled"], "--output-dir", str(tmp_path),
+                      "--quiet"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "letters.skdigits", "not digits")
+
+
+def test_more_folds_than_the_rarest_class_is_refused_before_fitting(tmp_path, capsys):
+    X, y = load_sample()
+    train = tmp_path / "few.csv"
+    write_digit_recognizer(X.iloc[::100], train, y=y.iloc[::100])  # 5 digits of each class
+    assert exit_code(["cv", "--train", str(train), "--folds", "6", "--output-dir", str(tmp_path), *TINY]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--folds 6", "--folds 5 or fewer")
+
+
+def test_serve_on_an_address_of_another_machine_is_one_line(model_file, capsys):
+    assert exit_code(["serve", "--model", model_file, "--host", "192.0.2.1", "--port", "0", "--quiet"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "--host 192.0.2.1")
+
+
+def test_predicting_a_csv_with_a_model_fitted_on_arrays_warns_about_nothing(data, tmp_path):
+    from skdigits import make_digit_pipeline, save_model
+
+    X, y = load_sample()
+    pipe = make_digit_pipeline(filters=(4,), dense_units=8, epochs=1, random_state=0)
+    model = save_model(pipe.fit(X.to_numpy()[::25], y.to_numpy()[::25]), tmp_path / "arrays.skdigits")
+    done = run_python("-W", "always", "-m", "skdigits", "predict", "--model", str(model), "--test", data["test"],
+                      "--submission", str(tmp_path / "s.csv"), "--quiet")
+    assert done.returncode == 0 and done.stderr == "", done.stderr

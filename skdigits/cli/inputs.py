@@ -4,7 +4,8 @@ import os
 
 from skdigits.exceptions import DataError
 
-__all__ = ["SAMPLE", "load_labelled", "load_unlabelled", "load_model_for_prediction"]
+__all__ = ["SAMPLE", "load_labelled", "load_unlabelled", "load_model_for_prediction", "pixels_for",
+           "require_digit_classes"]
 
 SAMPLE = "the embedded sample of 5,000 MNIST digits"
 
@@ -89,3 +90,46 @@ def load_model_for_prediction(args, session):
     path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")
     return path, load_predictor(path)
+
+
+def pixels_for(model, X):
+    """The pixels of a CSV as ``model`` was fitted on them: a DataFrame only if it was fitted on one.
+
+    Parameters
+    ----------
+    model : estimator object
+        The loaded model.
+    X : pandas.DataFrame
+        Pixel columns from a CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame or ndarray
+        ``X``, or its values (so scikit-learn does not warn about feature names the model never saw).
+    """
+    return X if getattr(model, "feature_names_in_", None) is not None else X.to_numpy()
+
+
+def require_digit_classes(model, path, use):
+    """Refuse a model whose classes are not numbers, for a use that needs digit labels.
+
+    Parameters
+    ----------
+    model : estimator object
+        The loaded model, with ``classes_``.
+    path : str
+        Its file, for the message.
+    use : str
+        What needs digit labels, e.g. ``"a Kaggle submission"``.
+
+    Raises
+    ------
+    skdigits.exceptions.DataError
+        If the model's classes are not numbers.
+    """
+    import numpy as np
+
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind not in "iu":
+        raise DataError(f"{path}: the model predicts labels such as {classes[:3].tolist()}, not digits; "
+                        f"{use} needs a model trained on digit labels 0-9.")

@@ -15,7 +15,7 @@ __all__ = [
     "RECIPES", "DEFAULT_OUTPUT_DIR", "available_cores", "check_optimizers", "classifier_params",
     "fill_in_recipe_epochs",
     "add_output_options", "add_training_options", "add_network_options", "add_parallel_options",
-    "add_train_csv", "add_model_path", "add_validation_split",
+    "add_train_csv", "add_model_path", "add_validation_split", "check_folds",
 ]
 
 #: ``--recipe`` choices: the package defaults, or the Kaggle tutorial's settings.
@@ -303,3 +303,31 @@ def available_cores():
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def check_folds(folds, y):
+    """Refuse ``--folds`` above the number of digits of the rarest class, before any fold is fitted.
+
+    Parameters
+    ----------
+    folds : int
+        ``--folds``.
+    y : array-like of shape (n_samples,)
+        The labels.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If a class has fewer digits than folds (stratified folds need one per fold).
+    """
+    import numpy as np
+
+    from skdigits.exceptions import InvalidParameterError
+
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    if counts.min() < folds:
+        rarest = labels[counts.argmin()]
+        raise InvalidParameterError(
+            f"--folds {folds} is more than the {counts.min()} digits of the rarest class ({rarest!r}); "
+            f"stratified folds need one of each class per fold: use --folds {max(2, counts.min())} or fewer."
+        )

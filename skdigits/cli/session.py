@@ -54,6 +54,18 @@ def jsonable(value):
     return str(value)  # pd.NA, optimizer objects, ...
 
 
+def _is_stdout(path):
+    from skdigits._output_paths import own_descriptor
+
+    if own_descriptor(path) == 1:
+        return True
+    try:
+        here, there = os.stat(path), os.fstat(1)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
 class Session:
     """What one command shares: its options, its progress output and the files it wrote.
 
@@ -71,6 +83,7 @@ class Session:
     def __init__(self, args):
         self.args = args
         self.written = []
+        self.stdout_is_output = False  # an output file is this process's stdout: results go to stderr
 
     def info(self, message):
         """Print a progress message to stderr, unless ``--quiet``.
@@ -126,6 +139,7 @@ class Session:
         else:
             path = explicit
         check_writable(path)
+        self.stdout_is_output |= _is_stdout(path)
         return path
 
     def save(self, path, write, *what):
@@ -222,11 +236,18 @@ class Session:
             The machine-readable result.
         text : str
             The human-readable result.
+
+        Notes
+        -----
+        When an output file is this process's stdout (``--submission
+        /dev/stdout``), the result goes to stderr, so that stdout holds the
+        file alone.
         """
+        out = sys.stderr if self.stdout_is_output else sys.stdout
         if self.args.json:
-            print(json.dumps(jsonable(result), indent=2, allow_nan=False))
+            print(json.dumps(jsonable(result), indent=2, allow_nan=False), file=out)
         else:
-            print(text)
+            print(text, file=out)
 
     @staticmethod
     def settings(model):

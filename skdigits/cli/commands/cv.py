@@ -49,6 +49,7 @@ def run(args, session):
     n_jobs = session.n_jobs()
     session.info(f"Loading {args.train or SAMPLE}...")
     X, y, source = load_labelled(args.train, "--train")
+    options.check_folds(args.folds, y)
 
     from sklearn.model_selection import StratifiedKFold
 

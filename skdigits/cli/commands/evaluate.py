@@ -1,7 +1,7 @@
 """``skdigits evaluate``: accuracy, per-class report and confusion matrix of a saved model."""
 
 from skdigits.cli import options
-from skdigits.cli.inputs import load_labelled, load_model_for_prediction
+from skdigits.cli.inputs import load_labelled, load_model_for_prediction, pixels_for, require_digit_classes
 
 NAME = "evaluate"
 HELP = "score a saved model on labelled digits"
@@ -44,7 +44,9 @@ def run(args, session):
     matrix_path = session.path(None, "confusion_matrix.png")
     errors_path = session.path(None, "top_errors.png")
     model_path, model = load_model_for_prediction(args, session)
+    require_digit_classes(model, model_path, f"scoring it on the digit labels of {args.data}")
     X, y, _ = load_labelled(args.data, "--data")
+    X = pixels_for(model, X)
 
     import pandas as pd
     from sklearn.metrics import confusion_matrix

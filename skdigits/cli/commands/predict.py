@@ -1,7 +1,7 @@
 """``skdigits predict``: predict a CSV file (writing a Kaggle submission) or image files with a saved model."""
 
 from skdigits.cli import options
-from skdigits.cli.inputs import load_model_for_prediction, load_unlabelled
+from skdigits.cli.inputs import load_model_for_prediction, load_unlabelled, pixels_for, require_digit_classes
 
 NAME = "predict"
 HELP = "predict a CSV file (writing a submission) or your own image files with a saved model"
@@ -61,13 +61,14 @@ def run(args, session):
 def _predict_csv(args, session):
     submission = session.path(args.submission, "submission.csv")
     model_path, model = load_model_for_prediction(args, session)
+    require_digit_classes(model, model_path, "a Kaggle submission")
     X = load_unlabelled(args.test)
 
     import numpy as np
 
     from skdigits.datasets import write_submission
 
-    predictions = model.predict(X)
+    predictions = model.predict(pixels_for(model, X))
     session.save(submission, write_submission, predictions)
     labels, counts = np.unique(predictions, return_counts=True)
     result = {"command": "predict", "model": model_path, "test": args.test, "submission": submission,

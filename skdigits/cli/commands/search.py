@@ -54,6 +54,7 @@ def run(args, session):
     options.check_optimizers(args.optimizers, "--optimizers")
     session.info(f"Loading {args.train or SAMPLE}...")
     X, y, source = load_labelled(args.train, "--train")
+    options.check_folds(args.folds, y)
 
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 

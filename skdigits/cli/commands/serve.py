@@ -55,7 +55,16 @@ def run(args, session):
 
     path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")
-    server = make_server(load_predictor(path), host=args.host, port=args.port)
+    model = load_predictor(path)
+    try:
+        server = make_server(model, host=args.host, port=args.port)
+    except OSError as exc:
+        from skdigits.exceptions import InvalidParameterError
+
+        raise InvalidParameterError(
+            f"cannot serve on --host {args.host} --port {args.port}: {exc.strerror or exc}. Pass an address of this "
+            "machine (127.0.0.1, the default) and a free port (--port 0 picks one)."
+        ) from None
     host, port = server.server_address[:2]
     session.info(f"Drawing page on http://{f'[{host}]' if ':' in host else host}:{port}/ (Ctrl-C to stop)")
     try:

@@ -142,12 +142,16 @@ def test_dev_stdout_redirected_to_a_file_or_a_pipe_is_written_in_place(tmp_path)
     out_file = tmp_path / "redirected.csv"
     out_file.write_bytes(b"old content that is longer than the submission\n")
     inode = out_file.stat().st_ino
-    with open(out_file, "r+b") as stdout:  # like the shell's "> redirected.csv"
+    with open(out_file, "wb") as stdout:  # like the shell's "> redirected.csv" (which truncates)
         done = subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=subprocess.PIPE, timeout=120,
                               check=True)
     assert out_file.read_bytes() == SUBMISSION and out_file.stat().st_ino == inode
     assert done.stderr == SUBMISSION  # a pipe
     assert sorted(os.listdir(tmp_path)) == ["redirected.csv"]
+    # ">>": written where the stream is, after what it already holds, as the shell set it up.
+    with open(out_file, "ab") as stdout:
+        subprocess.run([sys.executable, "-c", code], stdout=stdout, stderr=subprocess.PIPE, timeout=120, check=True)
+    assert out_file.read_bytes() == SUBMISSION * 2
 
 
 # ---------------------------------------------------------------- refused

@@ -16,13 +16,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits cv``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits cv`` to its ``parser``."""
     options.add_training_options(parser)
     options.add_network_options(parser)
     options.add_parallel_options(parser)
@@ -31,20 +25,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits cv``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits cv``, with the parsed ``args`` and the running ``session``; return the exit status."""
     report_path = session.path(None, "cv_report.md")
     n_jobs = session.n_jobs()
     session.info(f"Loading {args.train or SAMPLE}...")

@@ -12,13 +12,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits evaluate``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits evaluate`` to its ``parser``."""
     options.add_output_options(parser)
     data = parser.add_argument_group("data")
     data.add_argument("--data", metavar="CSV", required=True,
@@ -27,20 +21,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits evaluate``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits evaluate``, with the parsed ``args`` and the running ``session``; return the exit status."""
     matrix_path = session.path(None, "confusion_matrix.png")
     errors_path = session.path(None, "top_errors.png")
     model_path, model = load_model_for_prediction(args, session)

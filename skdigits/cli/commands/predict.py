@@ -16,13 +16,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits predict``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits predict`` to its ``parser``."""
     options.add_output_options(parser)
     data = parser.add_argument_group("data")
     what = data.add_mutually_exclusive_group(required=True)
@@ -35,20 +29,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits predict``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits predict``, with the parsed ``args`` and the running ``session``; return the exit status."""
     from skdigits.exceptions import InvalidParameterError
 
     if args.images and args.submission:

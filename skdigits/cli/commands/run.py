@@ -26,13 +26,7 @@ _FILES = ("model.skdigits", "submission.csv", "learning_curves.png", "test_digit
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits run``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits run`` to its ``parser``."""
     options.add_training_options(parser)
     options.add_network_options(parser)
     options.add_output_options(parser)
@@ -47,20 +41,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits run``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits run``, with the parsed ``args`` and the running ``session``; return the exit status."""
     if args.holdout == 0 and args.test is None:
         raise InvalidParameterError(
             "--holdout 0 leaves nothing to predict; pass --test test.csv or a --holdout above 0.")

@@ -16,13 +16,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits search``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits search`` to its ``parser``."""
     options.add_training_options(parser)
     options.add_network_options(parser, search=True)
     options.add_parallel_options(parser)
@@ -33,20 +27,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits search``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits search``, with the parsed ``args`` and the running ``session``; return the exit status."""
     model_path = session.path(args.model, "best_model.skdigits")
     plot_path = session.path(None, "grid_search.png")
     report_path = session.path(None, "search_report.md")

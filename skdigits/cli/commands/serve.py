@@ -14,13 +14,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits serve``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits serve`` to its ``parser``."""
     group = parser.add_argument_group("server")
     options.add_model_path(group, saving=False)
     group.add_argument("--host", default="127.0.0.1",
@@ -34,20 +28,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits serve`` until Ctrl-C (exit status 0) or SIGTERM (143).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits serve`` with the parsed ``args`` until Ctrl-C (exit status 0) or SIGTERM (143)."""
     import os
 
     from skdigits.predictor import load_predictor

@@ -15,13 +15,7 @@ DESCRIPTION = (
 
 
 def add_arguments(parser):
-    """Add the options of ``skdigits train``.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        The command's parser.
-    """
+    """Add the options of ``skdigits train`` to its ``parser``."""
     options.add_training_options(parser)
     options.add_network_options(parser)
     options.add_output_options(parser)
@@ -32,20 +26,7 @@ def add_arguments(parser):
 
 
 def run(args, session):
-    """Run ``skdigits train``.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        The parsed command line.
-    session : skdigits.cli.session.Session
-        The running command.
-
-    Returns
-    -------
-    int
-        The exit status, 0.
-    """
+    """Run ``skdigits train``, with the parsed ``args`` and the running ``session``; return the exit status."""
     model_path = session.path(args.model, "model.skdigits")
     curves_path = session.path(None, "learning_curves.png")
     session.info(f"Loading {args.train or SAMPLE}...")

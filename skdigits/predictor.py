@@ -86,7 +86,7 @@ def load_predictor(path):
     """
     from sklearn.pipeline import Pipeline
 
-    model = load_safe(path, _PREDICTORS)
+    model = load_safe(path, _Predictors(path))
     steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
     for step in steps:
         if isinstance(step, _Unfitted):
@@ -119,6 +119,9 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
     temperature : float, default=1.0
         The classifier's ``temperature_``: the network's probabilities are
         scaled by it (see :mod:`skdigits.calibration`), as the classifier's are.
+    source : str or None, default=None
+        Where the network comes from (``load_predictor`` passes the file and
+        its entry), named in errors.
 
     Attributes
     ----------
@@ -145,8 +148,9 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
     (10000, 10)
     """
 
-    def __init__(self, network, classes, *, image_shape=None, feature_names=None, temperature=1.0):
+    def __init__(self, network, classes, *, image_shape=None, feature_names=None, temperature=1.0, source=None):
         self.network = network
+        self.source = source
         self.temperature = temperature
         self.classes = classes
         self.image_shape = image_shape
@@ -213,6 +217,12 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_classes), dtype float32
             Probabilities in the order of ``classes_``; each row sums to 1.
+
+        Raises
+        ------
+        skdigits.exceptions.DataError
+            If the network's probabilities are not finite (weights so large
+            that its sums overflow): it would predict one class for every image.
         """
         return self._proba(X)
 
@@ -235,7 +245,14 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
     def _proba(self, X):
         from skdigits.calibration import scale_probabilities
 
-        proba = self.network.predict(validate_images(self, X, reset=False, image_shape=self.image_shape))
+        images = validate_images(self, X, reset=False, image_shape=self.image_shape)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflowing weights: refused just below
+            proba = self.network.predict(images)
+        if not np.isfinite(proba).all():
+            bad = np.flatnonzero(~np.isfinite(proba).all(axis=1))
+            raise DataError(f"the network of {self.source or 'this predictor'} gives non-finite probabilities for "
+                            f"{len(bad):,} of {len(proba):,} images (the first is row {bad[0]}); its weights are "
+                            "unusable (so large that its sums overflow float32). Retrain the model and save it again.")
         return scale_probabilities(proba, self.temperature)
 
 
@@ -305,6 +322,9 @@ class _Predictors(Estimators):
 
     optimizers = False  # checked, never built: Keras would import TensorFlow
 
+    def __init__(self, path):
+        self.path = path
+
     def param_names(self, kind):
         if kind == "CNNDigitClassifier":
             return CLASSIFIER_PARAMETERS
@@ -323,10 +343,8 @@ class _Predictors(Estimators):
 
         _check_classifier_params(params, where)
         return DigitPredictor(build_network(architecture, arrays), classes, image_shape=params.get("image_shape"),
-                              feature_names=attributes.get("feature_names_in_"), temperature=temperature)
-
-
-_PREDICTORS = _Predictors()
+                              feature_names=attributes.get("feature_names_in_"), temperature=temperature,
+                              source=f"{self.path} ({where})")
 
 
 def _check_classifier_params(params, where):

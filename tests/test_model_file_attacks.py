@@ -1,41 +1,33 @@
-"""Hostile model files: each is refused with a skdigits error naming the file, fast, reading nothing else.
+"""Hostile model files (format 2): each is refused with a skdigits error naming the file, fast, reading nothing else.
 
-The files are crafted here as an attacker would: HDF5 features that read
-other files (format 1), FIFOs, zip bombs, ensembles that repeat one network,
-manifests with non-finite, wrongly typed or duplicated values, deep JSON,
-encrypted or exotically compressed members, truncated files.
+The files are crafted here as an attacker would: FIFOs, zip bombs, ensembles
+that repeat one network, manifests with non-finite, wrongly typed or
+duplicated values, tampered optimizer configs, deep JSON, non-finite or
+encrypted or exotically compressed members, truncated files. Format 1
+(HDF5) files are attacked in test_model_file_attacks_legacy.py.
 """
 
 import io
 import json
 import os
 import struct
-import subprocess
-import sys
-import textwrap
 import time
-import warnings
 import zipfile
 
 import numpy as np
 import pytest
+from helpers import TINY, refused, small_digits, with_inner, with_manifest, write_zip, zip_members
 
 from skdigits import CNNDigitClassifier, load_model, load_predictor, save_model
-from skdigits.exceptions import BudgetExceededError, LegacyFormatWarning, SkdigitsError, UnsafeModelError
+from skdigits.exceptions import BudgetExceededError, DataError, UnsafeModelError
 
-TINY = dict(filters=(4,), kernel_sizes=3, dense_units=8, epochs=1, batch_size=32, random_state=0)
 LOADERS = [load_model, load_predictor]
 NETWORK = "estimator.npz"
-V1_NETWORK = "estimator.keras"
-V1_WEIGHT = "layers/dense_1/vars/1"  # the output layer's bias: 10 float32
 
 
 @pytest.fixture(scope="module")
 def digits():
-    from sklearn.datasets import load_digits
-
-    X, y = load_digits(return_X_y=True)
-    return (X[:200] / 16).astype(np.float32).reshape(-1, 8, 8, 1), y[:200]
+    return small_digits()
 
 
 @pytest.fixture(scope="module")
@@ -48,230 +40,12 @@ def saved(classifier, tmp_path_factory):
     return save_model(classifier, tmp_path_factory.mktemp("v2") / "model.skdigits")
 
 
-def _members(path):
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist()}
-
-
-def _write(path, members):
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return path
-
-
-def _with_manifest(src, dst, edit):
-    """Copy a model file, letting ``edit(manifest)`` change its parsed manifest."""
-    members = _members(src)
-    manifest = json.loads(members["manifest.json"])
-    edit(manifest)
-    members["manifest.json"] = json.dumps(manifest).encode()
-    return _write(dst, members)
-
-
-def _refused(path, error=UnsafeModelError, match=""):
-    """Both loaders refuse ``path`` with ``error`` naming it; return the last message."""
-    for load in LOADERS:
-        with pytest.raises(error, match=match) as info:
-            load(path)
-        assert str(path) in str(info.value)
-        assert isinstance(info.value, SkdigitsError) and isinstance(info.value, ValueError)
-    return str(info.value)
-
-
-# ---------------------------------------------------------------- format 1 (legacy) files and HDF5
-def _save_v1(classifier, path):
-    """Write ``classifier`` as skdigits' format 1 did: a Keras .keras network in the zip."""
-    from skdigits.network import without_optimizer
-    from skdigits.persistence.manifest import labels_to_json, params_to_json
-    from skdigits.persistence.reader import installed_versions
-
-    keras_path = path.parent / "network.keras"
-    without_optimizer(classifier.model_).save(keras_path)
-    classes = labels_to_json(classifier.classes_)
-    manifest = {
-        "format": "skdigits-model", "format_version": 1, "versions": installed_versions(),
-        "estimator": {"class": "CNNDigitClassifier", "params": params_to_json(classifier.get_params()), "fitted": {
-            "n_features_in_": classifier.n_features_in_, "image_shape_": list(classifier.image_shape_),
-            "network": V1_NETWORK, "classes_": {"dtype": classifier.classes_.dtype.str, "values": classes["values"]},
-            "history_": classifier.history_, "seed": int(classifier._seed)}},
-        "networks": [V1_NETWORK],
-    }
-    return _write(path, {"manifest.json": json.dumps(manifest).encode(), V1_NETWORK: keras_path.read_bytes()})
-
-
-@pytest.fixture(scope="module")
-def legacy(classifier, tmp_path_factory):
-    return _save_v1(classifier, tmp_path_factory.mktemp("v1") / "legacy.skdigits")
-
-
-def _with_inner(src, dst, member, edit):
-    """Copy a model file, letting ``edit(parts)`` change the {name: bytes} of its inner zip ``member``."""
-    members = _members(src)
-    with zipfile.ZipFile(io.BytesIO(members[member])) as inner:
-        parts = {n: inner.read(n) for n in inner.namelist()}
-    edit(parts)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as inner:
-        for name, data in parts.items():
-            inner.writestr(name, data)
-    members[member] = buffer.getvalue()
-    return _write(dst, members)
-
-
-def _with_weights(src, dst, edit):
-    """Copy a format-1 file, letting ``edit(h5py_file)`` change its network's model.weights.h5."""
-    import h5py
-
-    def edit_parts(parts):
-        weights = dst.parent / "weights.h5"
-        weights.write_bytes(parts["model.weights.h5"])
-        with h5py.File(weights, "r+") as file:
-            edit(file)
-        parts["model.weights.h5"] = weights.read_bytes()
-    return _with_inner(src, dst, V1_NETWORK, edit_parts)
-
-
-def test_a_format_1_file_loads_with_a_warning_and_predicts_the_same(legacy, classifier, digits):
-    from skdigits.calibration import scale_probabilities
-
-    X, _ = digits
-    # Format 1 had no temperature: its files load with the network's own probabilities (temperature 1).
-    network_own = scale_probabilities(classifier.predict_proba(X), 1 / classifier.temperature_)
-    for load in LOADERS:
-        with pytest.warns(LegacyFormatWarning, match="version 1 of the safe format.*save it again") as record:
-            model = load(legacy)
-        assert record[0].filename == __file__
-        np.testing.assert_allclose(model.predict_proba(X), network_own, rtol=0, atol=1e-5)
-        np.testing.assert_array_equal(model.predict(X), classifier.predict(X))
-    # Saved again, it is format 2 and loads without the warning.
-    again = save_model(model if isinstance(model, CNNDigitClassifier) else load_model(legacy), legacy.parent / "v2")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", LegacyFormatWarning)
-        np.testing.assert_allclose(load_model(again).predict_proba(X), network_own, rtol=0, atol=1e-5)
-
-
-def _replace(name, make):
-    def edit(file):
-        del file[name]
-        make(file, name)
-    return edit
-
-
-def test_external_storage_that_would_read_a_local_file_is_refused(legacy, tmp_path):
-    secret = tmp_path / "secret.bin"
-    secret.write_bytes(np.arange(10, dtype="<f4").tobytes())
-    evil = _with_weights(legacy, tmp_path / "evil.skdigits", _replace(V1_WEIGHT, lambda f, n: f.create_dataset(
-        n, shape=(10,), dtype="<f4", external=[(str(secret), 0, 40)])))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LegacyFormatWarning)
-        _refused(evil, match="external storage")
-
-
-def _in_subprocess(code, cwd, timeout=120):
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
-@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
-def test_a_fifo_as_model_or_as_external_target_is_refused_without_hanging(legacy, tmp_path):
-    fifo = tmp_path / "fifo"
-    os.mkfifo(fifo)
-    evil = _with_weights(legacy, tmp_path / "evil.skdigits", _replace(V1_WEIGHT, lambda f, n: f.create_dataset(
-        n, shape=(10,), dtype="<f4", external=[(str(fifo), 0, 40)])))
-    virtual = _with_weights(legacy, tmp_path / "virtual.skdigits", _replace(V1_WEIGHT, _virtual(fifo)))
-    # In a child with a timeout: a hang fails the test instead of blocking the suite.
-    out = _in_subprocess(f"""
-        import warnings
-        from skdigits import load_joblib, load_model, load_predictor
-        from skdigits.exceptions import UnsafeModelError
-        warnings.simplefilter("ignore")
-        for path, loaders in [({str(fifo)!r}, (load_predictor, load_model, load_joblib)),
-                              ({str(evil)!r}, (load_predictor, load_model)),
-                              ({str(virtual)!r}, (load_predictor, load_model))]:
-            for load in loaders:
-                try:
-                    load(path)
-                except UnsafeModelError as exc:
-                    print(type(exc).__name__, str(exc).splitlines()[0][:200])
-        """, tmp_path)
-    lines = out.splitlines()
-    assert len(lines) == 7, out
-    assert all("FIFO" in line for line in lines[:3]), out
-    assert all("external storage" in line for line in lines[3:5]) and all("virtual" in line for line in lines[5:]), out
-
-
-@pytest.mark.parametrize("attack, match", [
-    ("soft link", "SoftLink.*never follows"),
-    ("external link", "ExternalLink.*never follows"),
-    ("virtual dataset", "virtual"),
-    ("huge declared shape", r"float32\[1000000000\] where the architecture needs float32\[10\]|chunked"),
-    ("float64 weights", r"float64\[10\] where the architecture needs float32\[10\]"),
-    ("extra dataset", "which its architecture does not have"),
-    ("missing dataset", "lacks the weights"),
-])
-def test_hdf5_features_of_legacy_networks_are_refused_before_reading(legacy, tmp_path, attack, match):
-    import h5py
-
-    other = tmp_path / "other.h5"
-    with h5py.File(other, "w") as f:
-        f["data"] = np.ones(10, dtype="<f4")
-    makers = {
-        "soft link": lambda f, n: f.__setitem__(n, h5py.SoftLink("/layers/dense/vars/0")),
-        "external link": lambda f, n: f.__setitem__(n, h5py.ExternalLink(str(other), "/data")),
-        "virtual dataset": _virtual(other),
-        # Chunks never written: h5py would allocate 4 GB to read it.
-        "huge declared shape": lambda f, n: f.create_dataset(n, shape=(10 ** 9,), dtype="<f4", chunks=(1024,)),
-        "float64 weights": lambda f, n: f.create_dataset(n, data=np.zeros(10)),
-        "extra dataset": lambda f, n: (f.create_dataset(n, data=np.zeros(10, "<f4")),
-                                       f.create_dataset("layers/extra", data=np.zeros(3, "<f4"))),
-        "missing dataset": lambda f, n: None,
-    }
-    evil = _with_weights(legacy, tmp_path / "evil.skdigits", _replace(V1_WEIGHT, makers[attack]))
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LegacyFormatWarning)
-        _refused(evil, match=match)
-    assert time.perf_counter() - start < 30
-
-
-def _virtual(source):
-    import h5py
-
-    def make(file, name):
-        layout = h5py.VirtualLayout(shape=(10,), dtype="<f4")
-        layout[:] = h5py.VirtualSource(str(source), "data", shape=(10,))
-        file.create_virtual_dataset(name, layout)
-    return make
-
-
-def test_a_legacy_lambda_network_is_never_built(legacy, tmp_path):
-    """Format 1's config.json is never parsed: a network with a Lambda layer cannot run, only be refused."""
-    from skdigits._backend import keras
-
-    marker = tmp_path / "pwned"
-    inputs = keras.Input((8, 8, 1))
-    x = keras.layers.Lambda(eval(f"lambda t: (open({str(marker)!r}, 'w'), t)[1]"))(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x)))
-    model.save(tmp_path / "evil.keras")
-    marker.unlink()  # Keras ran the lambda once while building the model
-    members = _members(legacy)
-    members[V1_NETWORK] = (tmp_path / "evil.keras").read_bytes()
-    evil = _write(tmp_path / "evil.skdigits", members)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LegacyFormatWarning)
-        _refused(evil, match="lacks the weights|does not have|where the architecture needs")
-    assert not marker.exists()
-
-
 # ---------------------------------------------------------------- special files
 @pytest.mark.parametrize("special, kind", [("/dev/null", "character device"), ("/dev/zero", "character device")])
 def test_a_device_is_refused_before_it_is_opened(special, kind):
     if not os.path.exists(special):
         pytest.skip(f"no {special}")
-    _refused(special, match=kind)
+    refused(special, match=kind)
 
 
 def test_a_missing_file_stays_file_not_found(tmp_path):
@@ -300,15 +74,15 @@ def test_a_zip_bomb_of_many_deflated_members_is_refused_before_inflating(tmp_pat
     assert os.path.getsize(bomb) < 2 << 20
     tracemalloc.start()
     start = time.perf_counter()
-    message = _refused(bomb, BudgetExceededError, "MAX_ARCHIVE_BYTES")
+    message = refused(bomb, BudgetExceededError, "MAX_ARCHIVE_BYTES")
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert "all members" in message and time.perf_counter() - start < 5
     assert peak < 50 << 20
 
 
-def test_too_many_members_are_refused(tmp_path):
-    _refused(_write(tmp_path / "many.skdigits", {f"m{i}": b"" for i in range(300)}), BudgetExceededError,
+def test_too_many_members_arerefused(tmp_path):
+    refused(write_zip(tmp_path / "many.skdigits", {f"m{i}": b"" for i in range(300)}), BudgetExceededError,
              "300 members .* MAX_MEMBERS=256")
 
 
@@ -327,47 +101,47 @@ def _patch_central_directory(path, name, field_offset, change):
     raise AssertionError(f"{name} not found")
 
 
-def test_an_encrypted_member_is_refused(saved, tmp_path):
+def test_an_encrypted_member_isrefused(saved, tmp_path):
     evil = tmp_path / "encrypted.skdigits"
     evil.write_bytes(saved.read_bytes())
     _patch_central_directory(evil, NETWORK, 8, lambda flags: flags | 0x1)
-    _refused(evil, match=f"{NETWORK}' of the file is encrypted")
+    refused(evil, match=f"{NETWORK}' of the file is encrypted")
 
 
-def test_an_unsupported_compression_method_is_refused(saved, tmp_path):
+def test_an_unsupported_compression_method_isrefused(saved, tmp_path):
     evil = tmp_path / "lzma.skdigits"
     evil.write_bytes(saved.read_bytes())
     _patch_central_directory(evil, NETWORK, 10, lambda method: 14)  # LZMA
-    _refused(evil, match="compression method 14")
+    refused(evil, match="compression method 14")
 
 
 @pytest.mark.parametrize("keep", [0.1, 0.5, 0.9, 0.999])
-def test_a_truncated_file_is_refused(saved, tmp_path, keep):
+def test_a_truncated_file_isrefused(saved, tmp_path, keep):
     data = saved.read_bytes()
     evil = tmp_path / "truncated.skdigits"
     evil.write_bytes(data[:int(len(data) * keep)])
-    _refused(evil, match="not a zip archive|truncated|damaged")
+    refused(evil, match="not a zip archive|truncated|damaged")
 
 
-def test_a_corrupted_member_is_refused(saved, tmp_path):
+def test_a_corrupted_member_isrefused(saved, tmp_path):
     data = bytearray(saved.read_bytes())
     at = data.index(b"PK\x03\x04", data.index(NETWORK.encode()) - 40)
     data[at + 200:at + 400] = bytes(200)  # inside the stored .npz: CRC mismatch
     evil = tmp_path / "corrupt.skdigits"
     evil.write_bytes(bytes(data))
-    _refused(evil, match="damaged|Bad CRC|header")
+    refused(evil, match="damaged|Bad CRC|header")
 
 
 def test_a_file_over_the_file_budget_is_refused_before_reading(saved, tmp_path, monkeypatch):
     from skdigits.persistence import budgets
 
     monkeypatch.setattr(budgets, "MAX_FILE_BYTES", 1000)
-    _refused(saved, BudgetExceededError, "MAX_FILE_BYTES=1,000")
+    refused(saved, BudgetExceededError, "MAX_FILE_BYTES=1,000")
 
 
 # ---------------------------------------------------------------- ensembles that repeat one network
 def _ensemble_manifest(saved, members):
-    manifest = json.loads(_members(saved)["manifest.json"])
+    manifest = json.loads(zip_members(saved)["manifest.json"])
     member = manifest["estimator"]
     fitted = {"n_features_in_": 64, "classes_": member["fitted"]["classes_"], "members": [member] * members}
     manifest["estimator"] = {"class": "CNNEnsembleClassifier",
@@ -379,21 +153,21 @@ def _ensemble_manifest(saved, members):
 def test_an_ensemble_of_12000_members_sharing_one_network_is_refused_fast(saved, tmp_path, monkeypatch):
     from skdigits.persistence import budgets
 
-    members = _members(saved)
+    members = zip_members(saved)
     members["manifest.json"] = json.dumps(_ensemble_manifest(saved, 12_000)).encode()
-    evil = _write(tmp_path / "12000.skdigits", members)
+    evil = write_zip(tmp_path / "12000.skdigits", members)
     start = time.perf_counter()
-    _refused(evil, BudgetExceededError, "MAX_MANIFEST_BYTES|MAX_ENSEMBLE_MEMBERS")
+    refused(evil, BudgetExceededError, "MAX_MANIFEST_BYTES|MAX_ENSEMBLE_MEMBERS")
     # Within a larger manifest budget, the ensemble's own budget refuses it before any member is built.
     monkeypatch.setattr(budgets, "MAX_MANIFEST_BYTES", 64 << 20)
-    _refused(evil, BudgetExceededError, "12,000 items in estimator.fitted.members .*MAX_ENSEMBLE_MEMBERS=32")
+    refused(evil, BudgetExceededError, "12,000 items in estimator.fitted.members .*MAX_ENSEMBLE_MEMBERS=32")
     assert time.perf_counter() - start < 30  # 4 refusals; loading it took 69 s before the budgets, on an idle machine
 
 
-def test_two_members_sharing_one_network_are_refused(saved, tmp_path):
-    members = _members(saved)
+def test_two_members_sharing_one_network_arerefused(saved, tmp_path):
+    members = zip_members(saved)
     members["manifest.json"] = json.dumps(_ensemble_manifest(saved, 2)).encode()
-    _refused(_write(tmp_path / "shared.skdigits", members), match="already another classifier's")
+    refused(write_zip(tmp_path / "shared.skdigits", members), match="already another classifier's")
 
 
 # ---------------------------------------------------------------- manifests: types, finiteness, names
@@ -417,7 +191,16 @@ ESTIMATOR_FITTED = ("estimator", "fitted")
     (_set(*ESTIMATOR_FITTED, "classes_", "values", [{"a": 1}] * 10), UnsafeModelError, r"values\[0\] is \{'a': 1\}"),
     (_set(*ESTIMATOR_FITTED, "classes_", "values", [True, False] * 5), UnsafeModelError, r"values\[0\] is True"),
     (_set(*ESTIMATOR_FITTED, "classes_", "dtype", "object"), UnsafeModelError, "int, float or str dtype only"),
-    (_set(*ESTIMATOR_FITTED, "classes_", "values", [1] * 10), UnsafeModelError, "not at least 2 distinct labels"),
+    (_set(*ESTIMATOR_FITTED, "classes_", "values", [1] * 10), UnsafeModelError,
+     r"holds the label 1 twice \(values\[0\] and values\[1\], equal as int64\)"),
+    (_set(*ESTIMATOR_FITTED, "classes_", "values", [1]), UnsafeModelError, "not at least 2 distinct labels"),
+    # Float labels: finite once cast to their dtype, and distinct once cast (-0.0 == 0.0; float32 rounding).
+    (_set(*ESTIMATOR_FITTED, "classes_", {"dtype": "float32", "values": [*range(9), 1e300]}), UnsafeModelError,
+     r"classes_.values\[9\] is 1e\+300, which is infinite as float32"),
+    (_set(*ESTIMATOR_FITTED, "classes_", {"dtype": "float64", "values": [0.0, -0.0, *range(1, 9)]}),
+     UnsafeModelError, r"holds the label -0.0 twice \(values\[0\] and values\[1\], equal as float64\)"),
+    (_set(*ESTIMATOR_FITTED, "classes_", {"dtype": "float32", "values": [*range(8), 1.0000001, 1.00000001]}),
+     UnsafeModelError, r"holds the label 1.0 twice \(values\[1\] and values\[9\], equal as float32\)"),
     (_set(*ESTIMATOR_FITTED, "image_shape_", [-8, -8]), UnsafeModelError, r"image_shape_ is -8; expected an int"),
     (_set(*ESTIMATOR_FITTED, "image_shape_", [10 ** 30, 1]), BudgetExceededError, "MAX_IMAGE_SIDE=1,024"),
     (_set(*ESTIMATOR_FITTED, "image_shape_", [4, 16]), UnsafeModelError, "does not match"),
@@ -432,7 +215,9 @@ ESTIMATOR_FITTED = ("estimator", "fitted")
      "1 kernel sizes|does not match"),
     (_set(*ESTIMATOR_FITTED, "network", "file", "other.npz"), UnsafeModelError, "'other.npz' is missing"),
     (_set(*ESTIMATOR_FITTED, "surprise", 1), UnsafeModelError, r"has unknown keys \['surprise'\]"),
-    (_set("estimator", "params", "dense_units", 10 ** 6), BudgetExceededError, "MAX_DENSE_UNITS"),
+    # A budget, or the parameter's own range once the constraints share the budgets (skdigits._limits).
+    (_set("estimator", "params", "dense_units", 10 ** 6), DataError,
+     r"MAX_DENSE_UNITS|'dense_units' parameter .* \[1, 65536\]"),
     (_set("estimator", "params", "filters", [4, [4]]), UnsafeModelError, "nests lists|'filters' parameter"),
     (_set("estimator", "params", "epochs", 0), UnsafeModelError, "epochs"),
     (_set("estimator", "params", "epochs", True), UnsafeModelError, "epochs"),
@@ -442,8 +227,8 @@ ESTIMATOR_FITTED = ("estimator", "fitted")
     (_set("networks", [NETWORK, NETWORK]), UnsafeModelError, "lists a network more than once"),
 ])
 def test_manifest_values_are_type_checked(saved, tmp_path, edit, error, match):
-    evil = _with_manifest(saved, tmp_path / "evil.skdigits", edit)
-    _refused(evil, error, match)
+    evil = with_manifest(saved, tmp_path / "evil.skdigits", edit)
+    refused(evil, error, match)
 
 
 def test_a_network_over_the_parameter_budget_is_refused_before_allocating(saved, tmp_path):
@@ -455,12 +240,12 @@ def test_a_network_over_the_parameter_budget_is_refused_before_allocating(saved,
         manifest["estimator"]["params"]["dense_units"] = 1024
         fitted["network"]["architecture"]["dense_units"] = 1024
     start = time.perf_counter()
-    _refused(_with_manifest(saved, tmp_path / "huge.skdigits", edit), BudgetExceededError,
+    refused(with_manifest(saved, tmp_path / "huge.skdigits", edit), BudgetExceededError,
              r"1,073,753,138 parameters in the network .* MAX_PARAMETERS=67,108,864")
     assert time.perf_counter() - start < 5
 
 
-def test_duplicate_pipeline_steps_and_json_keys_are_refused(classifier, digits, tmp_path):
+def test_duplicate_pipeline_steps_and_json_keys_arerefused(classifier, digits, tmp_path):
     from sklearn.pipeline import Pipeline
 
     from skdigits import DigitImageTransformer
@@ -468,13 +253,13 @@ def test_duplicate_pipeline_steps_and_json_keys_are_refused(classifier, digits, 
     X, y = digits
     pipe = Pipeline([("images", DigitImageTransformer(scale=1.0)), ("cnn", CNNDigitClassifier(**TINY))]).fit(X, y)
     path = save_model(pipe, tmp_path / "pipe.skdigits")
-    evil = _with_manifest(path, tmp_path / "steps.skdigits", lambda m: m["estimator"]["steps"][0].update(name="cnn"))
-    _refused(evil, match="invalid step names")
-    members = _members(path)
+    evil = with_manifest(path, tmp_path / "steps.skdigits", lambda m: m["estimator"]["steps"][0].update(name="cnn"))
+    refused(evil, match="invalid step names")
+    members = zip_members(path)
     text = members["manifest.json"].decode()
     members["manifest.json"] = text.replace('"format": "skdigits-model",',
                                             '"format": "skdigits-model", "format": "skdigits-model",').encode()
-    _refused(_write(tmp_path / "keys.skdigits", members), match=r"repeats the keys \['format'\]")
+    refused(write_zip(tmp_path / "keys.skdigits", members), match=r"repeats the keys \['format'\]")
 
 
 @pytest.mark.parametrize("text, error, match", [
@@ -486,22 +271,22 @@ def test_duplicate_pipeline_steps_and_json_keys_are_refused(classifier, digits, 
     ("not json", UnsafeModelError, "not valid JSON"),
 ])
 def test_hostile_json_is_refused_without_a_traceback(saved, tmp_path, text, error, match):
-    members = _members(saved)
+    members = zip_members(saved)
     members["manifest.json"] = text.encode("utf-8", "surrogatepass") if "\\ud800" not in text else \
         text.encode("latin-1")
-    _refused(_write(tmp_path / "json.skdigits", members), error, match)
+    refused(write_zip(tmp_path / "json.skdigits", members), error, match)
 
 
 def test_a_manifest_over_its_budget_is_refused_before_inflating(saved, tmp_path):
-    members = _members(saved)
+    members = zip_members(saved)
     members["manifest.json"] = b" " * (5 << 20)
-    _refused(_write(tmp_path / "big.skdigits", members), BudgetExceededError, "MAX_MANIFEST_BYTES")
+    refused(write_zip(tmp_path / "big.skdigits", members), BudgetExceededError, "MAX_MANIFEST_BYTES")
 
 
 # ---------------------------------------------------------------- network arrays
 def _with_npz(src, dst, edit):
     """Copy a model file, letting ``edit(parts)`` change its network's {``.npy`` name: bytes}."""
-    return _with_inner(src, dst, NETWORK, edit)
+    return with_inner(src, dst, NETWORK, edit)
 
 
 def _npy(array_or_header, data=b""):
@@ -531,9 +316,125 @@ BIAS = "probabilities/bias.npy"
     (lambda p: p.update({BIAS: b"\x93NUMPY\x01\x00\x10\x00" + b"__import__('os')\n"}), "damaged .npy header"),
 ])
 def test_network_arrays_are_checked_against_the_architecture_before_reading(saved, tmp_path, edit, match):
-    _refused(_with_npz(saved, tmp_path / "evil.skdigits", edit), match=match)
+    refused(_with_npz(saved, tmp_path / "evil.skdigits", edit), match=match)
 
 
 def test_every_error_names_the_file_and_says_nothing_ran(saved, tmp_path):
-    message = _refused(_with_manifest(saved, tmp_path / "evil.skdigits", _set("estimator", "class", "os.system")))
+    message = refused(with_manifest(saved, tmp_path / "evil.skdigits", _set("estimator", "class", "os.system")))
     assert "names the class 'os.system'" in message and message.endswith("Nothing from the file was run.")
+
+
+# ---------------------------------------------------------------- optimizer configs and callbacks
+def _keras_optimizer(config):
+    return _set("estimator", "params", "optimizer", {"keras_optimizer": config})
+
+
+def _adam(**config):
+    return {"module": "keras.optimizers", "class_name": "Adam", "config": {"learning_rate": 0.001, **config},
+            "registered_name": None}
+
+
+def _schedule(kind, **config):
+    return {"module": "keras.optimizers.schedules", "class_name": kind, "config": config, "registered_name": None}
+
+
+OPTIMIZER = r"estimator.params.optimizer.keras_optimizer"
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_keras_optimizer({"module": "builtins", "class_name": "function", "config": {"fn": "eval"},
+                       "registered_name": "function"}), rf"{OPTIMIZER}.module is 'builtins'"),
+    (_keras_optimizer({**_adam(), "module": "kerasevil"}), rf"{OPTIMIZER}.module is 'kerasevil'"),
+    (_keras_optimizer({**_adam(), "module": "keras.src.saving.serialization_lib"}), "module is 'keras.src.saving"),
+    (_keras_optimizer("adam"), rf"{OPTIMIZER} is a str, not an object"),
+    (_keras_optimizer({"class_name": "__lambda__", "config": {"code": "print(1)"}}), r"lacks \['module'\]"),
+    (_keras_optimizer({**_adam(), "class_name": "Lambda"}), "class_name is 'Lambda', which is not one of Keras'"),
+    (_keras_optimizer({**_adam(), "class_name": "Nope"}), "class_name is 'Nope', which is not one of Keras'"),
+    (_keras_optimizer({**_adam(), "registered_name": "evil>Adam"}), "registered_name is 'evil>Adam'"),
+    (_keras_optimizer({**_adam(), "build_config": {}}), r"has unknown keys \['build_config'\]"),
+    (_keras_optimizer(_adam(code="print(1)")), r"config has unknown keys \['code'\]"),
+    (_keras_optimizer(_adam(learning_rate="abc")), "learning_rate is 'abc'; expected a float > 0"),
+    (_keras_optimizer(_adam(learning_rate=1)), "learning_rate is 1; expected a float > 0"),
+    (_keras_optimizer(_adam(learning_rate=-0.1)), r"learning_rate is -0.1; expected a number > 0"),
+    (_keras_optimizer(_adam(learning_rate=1e308)), "learning_rate is 1e\\+308; expected a finite number"),
+    (_keras_optimizer(_adam(amsgrad="yes")), "amsgrad is 'yes'; expected true or false"),
+    (_keras_optimizer(_adam(name="a/b")), "name is 'a/b'; a Keras name holds no '/'"),
+    (_keras_optimizer(_adam(clipnorm=1.0, clipvalue=1.0)), r"sets \['clipnorm', 'clipvalue'\]"),
+    (_keras_optimizer(_adam(gradient_accumulation_steps=1)), r"gradient_accumulation_steps is 1; expected an int"),
+    (_keras_optimizer(_adam(learning_rate=_schedule("ExponentialDecay", initial_learning_rate=1.0, decay_steps=0,
+                                                    decay_rate=0.5))), "learning_rate.config.decay_steps is 0"),
+    (_keras_optimizer(_adam(learning_rate=_schedule("ExponentialDecay", initial_learning_rate=1.0)), ),
+     r"lacks \['decay_steps', 'decay_rate'\], which a ExponentialDecay needs"),
+    (_keras_optimizer(_adam(learning_rate={**_schedule("CosineDecay"), "module": "keras.optimizers"})),
+     "learning_rate.module is 'keras.optimizers'; a saved learning-rate schedule is in"),
+    (_keras_optimizer(_adam(learning_rate=_schedule("PiecewiseConstantDecay", boundaries=[10], values=[0.1]))),
+     "1 boundaries and 1 values"),
+    (_set("estimator", "params", "optimizer", "evil"), r"optimizer is 'evil', which is not one of Keras'"),
+    (_set("estimator", "params", "optimizer", {"keras_optimizer": _adam(), "more": 1}),
+     "optimizer holds an object the safe format does not write"),
+    (_set("estimator", "params", "callbacks", [1, 2]), r"callbacks is \[1, 2\]; save_model writes callbacks as null"),
+])
+def test_an_optimizer_config_is_checked_strictly_by_both_loaders_before_keras_sees_it(saved, tmp_path, monkeypatch,
+                                                                                     edit, match):
+    """Once accepted by load_predictor (and `skdigits predict`) and ending in Keras tracebacks in load_model."""
+    from skdigits._backend import keras
+
+    def never(*args, **kwargs):
+        raise AssertionError("keras.optimizers.deserialize was called on a refused config")
+
+    monkeypatch.setattr(keras.optimizers, "deserialize", never)
+    message = refused(with_manifest(saved, tmp_path / "evil.skdigits", edit), match=match)
+    assert message.endswith("Nothing from the file was run.")
+
+
+def test_a_built_in_optimizer_with_a_schedule_loads_in_both_loaders(saved, tmp_path, digits):
+    from skdigits._backend import keras
+
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
+    config = keras.optimizers.serialize(keras.optimizers.SGD(schedule, momentum=0.9, clipnorm=1.0))
+    path = with_manifest(saved, tmp_path / "sgd.skdigits", _keras_optimizer(config))
+    model = load_model(path)
+    assert isinstance(model.optimizer, keras.optimizers.SGD) and model.optimizer.get_config()["momentum"] == 0.9
+    np.testing.assert_array_equal(load_predictor(path).predict(digits[0]), model.predict(digits[0]))
+
+
+def test_keras_refusing_a_checked_optimizer_config_is_an_unsafe_model_error(saved, tmp_path, monkeypatch):
+    from skdigits._backend import keras
+
+    def refuse(config, custom_objects=None):
+        raise ValueError("Argument `decay_steps` must be > 0")
+
+    path = with_manifest(saved, tmp_path / "adam.skdigits", _keras_optimizer(_adam()))
+    monkeypatch.setattr(keras.optimizers, "deserialize", refuse)
+    with pytest.raises(UnsafeModelError, match=r"adam.skdigits: refused: estimator.params.optimizer: Keras cannot "
+                                                r"build this optimizer \(ValueError: Argument `decay_steps`"):
+        load_model(path)
+    monkeypatch.setattr(keras.optimizers, "deserialize", lambda config, custom_objects=None: "adam")
+    with pytest.raises(UnsafeModelError, match="Keras does not make an optimizer of this config"):
+        load_model(path)
+
+
+# ---------------------------------------------------------------- non-finite weights
+@pytest.mark.parametrize("name, value", [("conv1/kernel", np.nan), ("probabilities/bias", np.inf),
+                                         ("dense/bias", -np.inf)])
+def test_non_finite_weights_are_refused_naming_the_array(saved, tmp_path, name, value):
+    """A NaN network predicts one class for every image: `skdigits predict` wrote an all-0 submission."""
+    def edit(parts):
+        array = np.load(io.BytesIO(parts[f"{name}.npy"]))
+        array.flat[-1] = value
+        parts[f"{name}.npy"] = _npy(array)
+    evil = _with_npz(saved, tmp_path / "nan.skdigits", edit)
+    refused(evil, match=f"the array '{name}' of the network 'estimator.npz' holds 1 NaN or infinite weights")
+
+
+def test_finite_weights_that_overflow_give_a_data_error_not_class_0(saved, tmp_path, digits):
+    def edit(parts):
+        for name in ("dense/kernel", "probabilities/kernel"):  # their products overflow float32
+            shape = np.load(io.BytesIO(parts[f"{name}.npy"])).shape
+            parts[f"{name}.npy"] = _npy(np.full(shape, 3e38, dtype="<f4"))
+    huge = _with_npz(saved, tmp_path / "huge.skdigits", edit)
+    predictor = load_predictor(huge)  # finite weights: only predicting tells
+    for predict in (predictor.predict, predictor.predict_proba):
+        with pytest.raises(DataError, match=rf"the network of {huge} \(estimator\) gives non-finite probabilities "
+                                            r"for \d+ of 200 images .*its weights are unusable"):
+            predict(digits[0])

@@ -7,7 +7,9 @@ HDF5 file is walked before anything is read, and refused
 (:class:`~skdigits.exceptions.UnsafeModelError`) if it holds a soft or
 external link, a virtual dataset, a dataset with external storage, chunks
 or filters, or any dataset whose dtype or shape is not the architecture's.
-Only then are the datasets read, each into an array of the checked shape.
+Only then are the datasets read, each into an array of the checked shape,
+and refused if it holds NaN or an infinity (as a dataset never written
+does when its fill value is NaN).
 h5py is imported only here.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 from skdigits.exceptions import SkdigitsError, UnsafeModelError, UnsupportedModelError
 from skdigits.persistence import budgets
 from skdigits.persistence.archive import open_archive, read_member, zip_errors
-from skdigits.persistence.weights import DTYPE, parameter_count
+from skdigits.persistence.weights import DTYPE, check_finite, parameter_count
 
 __all__ = ["read_keras_network"]
 
@@ -108,7 +110,8 @@ def read_keras_network(data, steps, where):
             arrays = []
             for path in expected:
                 array = np.empty(expected[path], dtype=DTYPE)
-                datasets[path].read_direct(array)
+                datasets[path].read_direct(array)  # a dataset never written reads as its fill value
+                check_finite(array, path, where)
                 arrays.append(array)
     except (OSError, KeyError, RuntimeError, ValueError) as exc:  # what h5py raises on a damaged file
         if isinstance(exc, SkdigitsError):

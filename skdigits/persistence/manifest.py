@@ -25,8 +25,6 @@ _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 # Label dtypes the format writes: ints and strings (and floats, for float class labels); never bools or objects.
 _LABEL_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
 _LABEL_DTYPES |= {np.dtype(name).str for name in _LABEL_DTYPES}  # as format 1 wrote them ("<i8")
-_ALLOWED_MODULE_PREFIXES = ("keras", "builtins", "skdigits.")
-_REFUSED_LAYERS = {"Lambda", "TFSMLayer"}
 
 
 # ---------------------------------------------------------------- JSON
@@ -193,7 +191,14 @@ def labels_from_json(encoded, where, *, limit=None, budget="MAX_CLASSES"):
                                "str dtype only.")
     dtype = np.dtype(kind)
     if dtype.kind == "f":
-        return np.asarray([real(v, f"{where}.values[{i}]") for i, v in enumerate(values)], dtype=dtype)
+        checked = [real(v, f"{where}.values[{i}]") for i, v in enumerate(values)]
+        with np.errstate(over="ignore"):  # a float64 beyond float32's range: refused just below
+            labels = np.asarray(checked, dtype=dtype)
+        if not np.isfinite(labels).all():
+            i = int(np.flatnonzero(~np.isfinite(labels))[0])
+            raise UnsafeModelError(f"{where}.values[{i}] is {_short(values[i])}, which is infinite as {dtype.name}; "
+                                   f"labels of dtype {dtype.name} are finite numbers within ±{np.finfo(dtype).max}.")
+        return labels
     info = np.iinfo(dtype)
     return np.asarray([integer(v, f"{where}.values[{i}]", low=int(info.min), high=int(info.max))
                        for i, v in enumerate(values)], dtype=dtype)
@@ -239,10 +244,39 @@ def _param(value, where):
 def params_from_json(encoded, known, where, *, optimizers=True):
     """Decode and type-check parameters, refusing names the class does not have.
 
-    An optimizer's config is checked either way; ``optimizers=False`` keeps
-    it as the checked config instead of building it with Keras (which
-    imports TensorFlow).
+    An ``optimizer`` is checked either way
+    (:mod:`~skdigits.persistence.optimizers`): a name must be a built-in
+    optimizer's, a config exactly what Keras writes for one.
+    ``optimizers=False`` keeps a config as checked instead of building it
+    with Keras (which imports TensorFlow). ``callbacks`` must be null: the
+    saver never writes callbacks.
+
+    Parameters
+    ----------
+    encoded : dict
+        The entry's ``params``.
+    known : sequence of str
+        The estimator's parameter names.
+    where : str
+        The entry, named in every error.
+    optimizers : bool, default=True
+        Build a saved optimizer config with ``keras.optimizers.deserialize``.
+
+    Returns
+    -------
+    dict
+        The checked parameters: lists as tuples, optimizer configs as
+        Keras optimizers (or as their checked configs).
+
+    Raises
+    ------
+    UnsafeModelError
+        An unknown parameter, a value the saver never writes, or an
+        optimizer config that is not a built-in optimizer's or that Keras
+        cannot build.
     """
+    from skdigits.persistence.optimizers import check_optimizer_config, check_optimizer_name
+
     if not isinstance(encoded, dict):
         raise UnsafeModelError(f"{where}.params is not an object.")
     unknown = sorted(set(encoded) - set(known))
@@ -250,38 +284,30 @@ def params_from_json(encoded, known, where, *, optimizers=True):
         raise UnsafeModelError(f"{where}: parameters {unknown[:10]} are not parameters of this estimator.")
     out = {}
     for name, value in encoded.items():
-        if isinstance(value, dict) and set(value) == {"keras_optimizer"}:
-            config = value["keras_optimizer"]
-            check_keras_config(config, f"{where}.params.{name}")
-            if optimizers:
-                from skdigits._backend import keras
-
-                value = keras.optimizers.deserialize(config)
-            out[name] = value
-        else:
-            out[name] = _param(value, f"{where}.params.{name}")
+        field = f"{where}.params.{name}"
+        if name == "callbacks" and value is not None:
+            raise UnsafeModelError(f"{field} is {_short(value)}; save_model writes callbacks as null.")
+        if name == "optimizer" and isinstance(value, dict) and set(value) == {"keras_optimizer"}:
+            check_optimizer_config(value["keras_optimizer"], f"{field}.keras_optimizer")
+            out[name] = _build_optimizer(value["keras_optimizer"], field) if optimizers else value
+            continue
+        out[name] = _param(value, field)
+        if name == "optimizer":
+            check_optimizer_name(string(value, field), field)
     return out
 
 
-def check_keras_config(config, where):
-    """Refuse an optimizer config that names code outside Keras and skdigits, or any non-finite number."""
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            module = node.get("module")
-            if module is not None and not (
-                isinstance(module, str) and (module == "keras" or module.startswith(_ALLOWED_MODULE_PREFIXES))
-            ):
-                raise UnsafeModelError(f"{where} refers to the module {_short(module)}, outside Keras and skdigits.")
-            registered = node.get("registered_name")
-            # Keras registers its own classes with an empty package (">Functional").
-            if isinstance(registered, str) and ">" in registered and registered.split(">")[0] not in ("", "skdigits"):
-                raise UnsafeModelError(f"{where} needs the unknown custom class {_short(registered)}.")
-            if node.get("class_name") in _REFUSED_LAYERS:
-                raise UnsafeModelError(f"{where} holds a {node['class_name']} layer, which can run code.")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, str):
-            string(node, where)
+def _build_optimizer(config, where):
+    """The Keras optimizer of a checked config; Keras' own refusals become UnsafeModelError."""
+    import copy
+
+    from skdigits._backend import keras
+
+    try:  # deserialize changes the config it reads
+        optimizer = keras.optimizers.deserialize(copy.deepcopy(config))
+    except (TypeError, ValueError) as exc:  # from the config alone: it was checked to be plain values
+        raise UnsafeModelError(f"{where}: Keras cannot build this optimizer "
+                               f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}).") from None
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise UnsafeModelError(f"{where}: Keras does not make an optimizer of this config.")
+    return optimizer

@@ -274,7 +274,13 @@ def _history(value, where):
 
 def _classes(fitted, where):
     classes = mf.labels_from_json(fitted["classes_"], f"{where}.classes_")
-    if len(classes) < 2 or len(set(classes.tolist())) != len(classes):
+    first = {}
+    for i, label in enumerate(classes.tolist()):  # -0.0 == 0.0, and floats equal once rounded to the dtype
+        if label in first:
+            raise UnsafeModelError(f"{where}.classes_ holds the label {mf._short(label)} twice (values[{first[label]}] "
+                                   f"and values[{i}], equal as {classes.dtype}); a classifier's labels are distinct.")
+        first[label] = i
+    if len(classes) < 2:
         raise UnsafeModelError(f"{where}.classes_ is not at least 2 distinct labels.")
     return classes
 

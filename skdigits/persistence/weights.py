@@ -22,7 +22,7 @@ from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, zip_errors
 
 __all__ = ["Step", "architecture_of", "check_architecture", "plan", "weight_shapes", "parameter_count",
-           "to_npz", "read_npz"]
+           "to_npz", "read_npz", "check_finite"]
 
 #: One layer of the network: its kind (Keras' class in snake case), name, weights and activation.
 Step = namedtuple("Step", "kind name weights activation")
@@ -194,7 +194,22 @@ def _read_npy(member, name, shape, where):
     array = np.empty(shape, dtype=DTYPE)
     if member.readinto(memoryview(array).cast("B")) != array.nbytes or member.read(1):
         raise UnsafeModelError(f"the array {name!r} of {where} does not hold exactly {array.nbytes:,} bytes.")
+    check_finite(array, name, where)
     return array
+
+
+def check_finite(array, name, where):
+    """Refuse a weight array holding NaN or an infinity: such a network predicts one class for every image.
+
+    Raises
+    ------
+    UnsafeModelError
+        Naming the array and how many of its values are not finite.
+    """
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise UnsafeModelError(f"the array {name!r} of {where} holds {int(finite.size - finite.sum()):,} NaN or "
+                               "infinite weights; the file is damaged or was tampered with.")
 
 
 def read_npz(data, steps, where):
@@ -204,7 +219,8 @@ def read_npz(data, steps, where):
     ------
     UnsafeModelError
         Missing, extra or duplicated arrays; a header that is not the
-        architecture's float32 shape; data of the wrong length.
+        architecture's float32 shape; data of the wrong length; NaN or
+        infinite weights.
     BudgetExceededError
         As :func:`~skdigits.persistence.archive.open_archive`.
     """

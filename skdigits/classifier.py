@@ -472,7 +472,12 @@ class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.Cla
         X = validate_images(self, X, reset=False, image_shape=self.image_shape)
         if len(X) == 0:
             return np.zeros((0, self.n_classes_), dtype=np.float32)
-        return predict_in_blocks(self.model_, X)
+        proba = predict_in_blocks(self.model_, X)
+        if not np.isfinite(proba).all():  # a network loaded with weights so large that its sums overflow
+            raise DataError(f"the network of this {type(self).__name__} gives non-finite probabilities for "
+                            f"{int((~np.isfinite(proba).all(axis=1)).sum()):,} of {len(proba):,} images; its "
+                            "weights are unusable. Retrain the model.")
+        return proba
 
     def predict_proba(self, X):
         """Return class probabilities for ``X``.

@@ -291,3 +291,13 @@ def test_wrong_width_at_predict_uses_sklearns_message(small_images):
     clf = _fit(X, y)
     with pytest.raises(ValueError, match="X has 49 features, but CNNDigitClassifier is expecting 64 features"):
         clf.predict(np.zeros((2, 49)))
+
+
+def test_a_network_whose_sums_overflow_is_refused_not_predicted_as_class_0(small_images):
+    from skdigits.exceptions import DataError
+
+    X, y = small_images
+    model = CNNDigitClassifier(**FAST).fit(X, y)
+    model.model_.set_weights([np.full_like(w, 3e38) for w in model.model_.get_weights()])
+    with pytest.raises(DataError, match="non-finite probabilities for 400 of 400 images"):
+        model.predict(X)

@@ -12,7 +12,7 @@ from skdigits.exceptions import DataError
 _FRAME, _BOX, _CENTRE = 28, 20, 14.0  # MNIST puts the centre of mass at pixel (14, 14)
 WORK_SIDE = 512  # larger images are area-averaged to this first: bounded time, no detail a 20x20 box keeps is lost
 _MIN_CONTRAST = 0.08  # ink must differ from the background by 8 % of full scale
-_MIN_SEPARATION = 4.5  # ink-background gap in background standard deviations; noise gives about 2.5-3.5
+_MIN_SEPARATION = 3.2  # ink-background gap in robust background deviations; uniform noise gives about 2.7
 _MIN_SHAPE_SHARE = 0.6  # the kept strokes must hold this share of the ink; scattered noise holds far less
 _MAX_ISOLATED = 0.5  # above this share of ink pixels without ink neighbours, the "ink" is salt noise
 _SPECK_SHARE = 0.08  # a component smaller than this share of the largest one is a speck

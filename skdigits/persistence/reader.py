@@ -75,7 +75,7 @@ class Estimators:
 
     def param_names(self, kind):
         """The constructor parameters that an estimator of class ``kind`` may have."""
-        return class_named(kind)._get_param_names()
+        return sorted(class_named(kind)().get_params(deep=False))  # __init__ only stores its defaults
 
     def unfitted(self, kind, params, where):
         """An estimator saved unfitted."""

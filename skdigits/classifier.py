@@ -35,6 +35,7 @@ from skdigits._keras_loop import (
     split,
     training_callbacks,
 )
+from skdigits._most_probable import MostProbableClass
 from skdigits._pickling import NetworkPickling
 from skdigits._validation import check_sample_weight, validate_images, validate_labels
 from skdigits.calibration import fit_temperature, scale_probabilities
@@ -46,7 +47,8 @@ _CALIBRATION_IMAGES = 10_000
 KerasClassifier = _compat.scikeras_classifier()
 
 
-class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.ClassifierMixinFirst):
+class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
+                         metaclass=_compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 
     The defaults (:data:`skdigits.recipes.FAST_RECIPE`) are the Kaggle
@@ -495,19 +497,3 @@ class CNNDigitClassifier(NetworkPickling, KerasClassifier, metaclass=_compat.Cla
             ``temperature_`` (which never changes the most probable class).
         """
         return scale_probabilities(self._predict_raw(X), getattr(self, "temperature_", 1.0))
-
-    def predict(self, X):
-        """Return the most probable class for each image in ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
-            Images shaped like the training data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]

@@ -6,6 +6,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from skdigits._most_probable import MostProbableClass
 from skdigits._params import ENSEMBLE_CONSTRAINTS, validate_params
 
 
@@ -21,7 +22,7 @@ def _fit_member(estimator, X, y, sample_weight):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
-class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
+class CNNEnsembleClassifier(MostProbableClass, ClassifierMixin, BaseEstimator):
     """An ensemble of digit CNNs that differ only in their random seed.
 
     Each member is a clone of ``estimator`` trained on all of the data with
@@ -144,19 +145,3 @@ class CNNEnsembleClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return np.mean([member.predict_proba(X) for member in self.estimators_], axis=0)
-
-    def predict(self, X):
-        """Return the most probable class for each image in ``X``, by the averaged probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
-            Images shaped like the training data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]

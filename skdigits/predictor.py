@@ -12,6 +12,7 @@ TensorFlow, Keras or scikeras (nor h5py, except for a legacy format-1 file).
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from skdigits._most_probable import MostProbableClass
 from skdigits._params import CLASSIFIER_PARAMETERS
 from skdigits._validation import validate_images
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, UnsafeModelError
@@ -95,7 +96,7 @@ def load_predictor(path):
     return model
 
 
-class DigitPredictor(ClassifierMixin, BaseEstimator):
+class DigitPredictor(MostProbableClass, ClassifierMixin, BaseEstimator):
     """A fitted :class:`CNNDigitClassifier`'s predictions, computed in NumPy without TensorFlow.
 
     :func:`load_predictor` makes these from a saved model; there is rarely a
@@ -225,22 +226,6 @@ class DigitPredictor(ClassifierMixin, BaseEstimator):
             that its sums overflow): it would predict one class for every image.
         """
         return self._proba(X)
-
-    def predict(self, X):
-        """Return the most probable class for each image in ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_pixels) or (n_samples, h, w[, 1])
-            Images shaped like the training data.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return np.asarray(self.classes_)[np.argmax(proba, axis=1)]
 
     def _proba(self, X):
         from skdigits.calibration import scale_probabilities

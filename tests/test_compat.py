@@ -29,7 +29,7 @@ def test_the_checked_versions_name_real_distributions():
 
 def test_make_constraint_keeps_skdigits_constraints_as_they_are():
     # skdigits' constraints subclass Interval and Options because make_constraint accepts no other.
-    for constraint in (Number(Real, 0, 1, closed="left"), PositiveInts()):
+    for constraint in (Number(Real, 0, 1, closed="left"), PositiveInts(64)):
         assert _compat.make_constraint(constraint) is constraint
 
 

@@ -8,6 +8,10 @@ import importlib
 
 _PUBLIC = {
     "DigitImageTransformer": "skdigits.preprocessing",
+    "DigitNormalizer": "skdigits.normalize",
+    "load_digit_images": "skdigits.images",
+    "predict_image_files": "skdigits.images",
+    "plot_normalization_steps": "skdigits.plotting_images",
     "CNNDigitClassifier": "skdigits.classifier",
     "CNNEnsembleClassifier": "skdigits.ensemble",
     "make_digit_pipeline": "skdigits.pipeline",

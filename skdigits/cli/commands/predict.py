@@ -61,24 +61,16 @@ def _predict_csv(args, session):
 
 def _predict_images(args, session):
     output = session.path(args.output, None) if args.output else None
-    # Read the images before the model: a bad file costs no model load.
-    from skdigits.images import as_model_input, load_digit_images
+    from skdigits.images import predict_image_files
 
-    digits, files = load_digit_images(args.images, return_paths=True)
     model_path, model = load_model_for_prediction(args, session)
-    proba = model.predict_proba(as_model_input(model, digits))
-    best = proba.argmax(axis=1)
-    rows = [{"file": str(path), "label": label, "probability": float(p)}
-            for path, label, p in zip(files, model.classes_[best].tolist(), proba[range(len(best)), best])]
+    rows = predict_image_files(model, args.images)
     if output:
         session.save_text(_csv_table(rows), output)
-    if session.args.json:
-        session.emit(rows, "")
-    else:
-        width = max(len("file"), *(len(row["file"]) for row in rows))
-        lines = [f"{'file':<{width}}  label  probability"]
-        lines += [f"{row['file']:<{width}}  {row['label']!s:>5}  {row['probability']:11.4f}" for row in rows]
-        session.emit(rows, "\n".join(lines) + (f"\nWrote {output}" if output else ""))
+    width = max(len("file"), *(len(row["file"]) for row in rows))
+    lines = [f"{'file':<{width}}  label  probability"]
+    lines += [f"{row['file']:<{width}}  {row['label']!s:>5}  {row['probability']:11.4f}" for row in rows]
+    session.emit(rows, "\n".join(lines) + (f"\nWrote {output}" if output else ""))
     return 0
 
 

@@ -66,7 +66,6 @@ _PENDING_DOCSTRING_FIXES = {
     "skdigits.network.count_weights": "RT03 return value has no description",
     "skdigits.network.SmoothedSparseCrossentropy.call": "RT03 return value has no description",
     "skdigits.network.SmoothedSparseCrossentropy.get_config": "RT03 return value has no description",
-    "skdigits.classification_summary": "RT04 return description starts lower-case",
 }
 numpydoc_validation_exclude = {
     r"^(?!skdigits\.)",  # other projects' objects (scikeras', Keras') are theirs to document

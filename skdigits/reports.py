@@ -239,9 +239,9 @@ def classification_summary(y_true, y_pred):
     accuracy : float
         Fraction of the predictions that are right.
     table : pandas.DataFrame
-        scikit-learn's classification report, one row per class then the
-        averages (index ``"class"``); columns precision, recall, f1-score
-        and support.
+        The classification report of scikit-learn, one row per class then
+        the averages (index ``"class"``); columns precision, recall,
+        f1-score and support.
     text : str
         The same report as :func:`sklearn.metrics.classification_report`
         prints it, with 4 decimals.

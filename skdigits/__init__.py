@@ -16,6 +16,7 @@ _PUBLIC = {
     "CNNEnsembleClassifier": "skdigits.ensemble",
     "make_digit_pipeline": "skdigits.pipeline",
     "FAST_RECIPE": "skdigits.recipes",
+    "ACCURATE_RECIPE": "skdigits.recipes",
     "TUTORIAL_RECIPE": "skdigits.recipes",
     "load_digit_recognizer": "skdigits.datasets",
     "load_sample": "skdigits.datasets",

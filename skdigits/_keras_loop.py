@@ -178,6 +178,32 @@ def predict_in_blocks(model, X):
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+def network_arguments(estimator):
+    """The arguments (but the seed) that a fitted-to-be classifier passes to :func:`~skdigits.network.build_cnn`.
+
+    Parameters
+    ----------
+    estimator : CNNDigitClassifier
+        The classifier being fitted: its checked parameters, ``image_shape_``
+        and ``n_classes_``.
+
+    Returns
+    -------
+    dict
+    """
+    filters, kernel_sizes = estimator._layers
+    augmentation = None
+    if estimator.augment:
+        augmentation = {"rotation": estimator.rotation_range, "zoom": estimator.zoom_range,
+                        "shift": estimator.shift_range}
+    return dict(
+        image_shape=estimator.image_shape_, n_classes=estimator.n_classes_, filters=filters,
+        kernel_sizes=kernel_sizes, dense_units=estimator.dense_units, dropout=estimator.dropout,
+        batch_norm=estimator.batch_norm, downsample=estimator.downsample, padding=estimator.padding,
+        block_dropout=estimator.block_dropout, augmentation=augmentation,
+    )
+
+
 def training_callbacks(estimator, n_train, validating):
     """The callbacks a classifier's parameters ask for: its learning-rate schedule and early stopping.
 

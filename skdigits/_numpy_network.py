@@ -60,31 +60,48 @@ class _Identity(_Layer):
     """Layers that do nothing at inference: RandomDigitAffine, Dropout."""
 
 
-class _Conv2D(_Layer):
-    """Stride-1 ``"same"`` convolution as one matrix product of image patches (im2col)."""
+def _conv_extent(n, k, stride, padding):
+    """Output size and ``(pad_before, pad_after)`` of a convolution along one axis, as TensorFlow computes them."""
+    if padding == "valid":
+        return (n - k) // stride + 1, (0, 0)
+    out = -(-n // stride)
+    # TensorFlow's "same": pad to cover the last window, the odd pixel after (asymmetric at stride 2).
+    total = max((out - 1) * stride + k - n, 0)
+    return out, (total // 2, total - total // 2)
 
-    def __init__(self, kernel, bias, activation):
+
+class _Conv2D(_Layer):
+    """Convolution (stride 1 or 2, ``"same"`` or ``"valid"``) as one matrix product of image patches (im2col)."""
+
+    def __init__(self, kernel, bias, activation, stride=1, padding="same"):
         self.kernel, self.bias, self.activation = kernel, bias, activation
+        self.stride, self.padding = stride, padding
 
     def output_shape(self, shape):
         h, w, c = shape
         kh, kw, c_in, filters = self.kernel.shape
         if c_in != c:
             raise ValueError(f"its kernel takes {c_in} channels but its input has {c}")
-        self.columns_bytes = h * w * kh * kw * c * 4
-        return h, w, filters
+        (oh, _), (ow, _) = _conv_extent(h, kh, self.stride, self.padding), _conv_extent(w, kw, self.stride,
+                                                                                        self.padding)
+        if min(oh, ow) < 1:
+            raise ValueError(f"its {kh}x{kw} kernel leaves no pixels of {h}x{w} inputs")
+        self.columns_bytes = oh * ow * kh * kw * c * 4
+        return oh, ow, filters
 
     def __call__(self, x):
         n, h, w, c = x.shape
         kh, kw, _, filters = self.kernel.shape
-        # TensorFlow's "same" padding at stride 1: the odd pixel of an even kernel goes after.
-        padded = np.pad(x, ((0, 0), ((kh - 1) // 2, kh // 2), ((kw - 1) // 2, kw // 2), (0, 0)))
-        windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))  # (n, h, w, c, kh, kw)
-        columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * w, kh * kw * c)
+        (oh, pad_h), (ow, pad_w) = _conv_extent(h, kh, self.stride, self.padding), _conv_extent(w, kw, self.stride,
+                                                                                                self.padding)
+        padded = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)))
+        windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))  # (n, h', w', c, kh, kw)
+        windows = windows[:, ::self.stride, ::self.stride][:, :oh, :ow]
+        columns = windows.transpose(0, 1, 2, 4, 5, 3).reshape(n * oh * ow, kh * kw * c)
         out = columns @ self.kernel.reshape(kh * kw * c, filters)
         if self.bias is not None:
             out += self.bias
-        return _activate(self.activation, out.reshape(n, h, w, filters))
+        return _activate(self.activation, out.reshape(n, oh, ow, filters))
 
 
 class _Dense(_Layer):
@@ -210,14 +227,16 @@ class NumpyNetwork:
 
 
 def _conv2d(step, arrays):
-    return _Conv2D(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[step.activation or "linear"])
+    stride, padding = step.options or (1, "same")
+    return _Conv2D(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[step.activation or "linear"],
+                   stride, padding)
 
 
 def _dense(step, arrays):
     return _Dense(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[step.activation or "linear"])
 
 
-# Step.kind -> maker(step, its arrays). Augmentation and dropout do nothing at inference.
+# Step.kind -> maker(step, its arrays). Augmentation and dropout (the blocks' too) do nothing at inference.
 _MAKERS = {
     "augment": lambda step, arrays: _Identity(),
     "conv2d": _conv2d,

@@ -222,6 +222,12 @@ _KERNELS = PositiveInts(_limits.MAX_KERNEL_SIZE)
 _DENSE_UNITS = Number(Integral, 1, _limits.MAX_DENSE_UNITS, closed="both")
 _NON_NEGATIVE_INT = Number(Integral, 0, None, closed="left")
 
+#: How a block of convolutions halves the image, and the stride-1 convolutions' padding (see build_cnn).
+DOWNSAMPLING = ("max-pool", "stride")
+PADDINGS = ("same", "valid")
+_DOWNSAMPLE = StrOptions(set(DOWNSAMPLING))
+_PADDING = StrOptions(set(PADDINGS))
+
 #: The augmentation's ranges, shared by the classifier and RandomDigitAffine.
 #: A rotation beyond 180 degrees repeats the same angles, so it is refused.
 ROTATION = Number(Real, 0, 180, closed="both")
@@ -230,8 +236,10 @@ CLASSIFIER_CONSTRAINTS = {
     "augment": ["boolean"],
     "batch_norm": ["boolean"],
     "batch_size": [Number(Integral, 1, _limits.MAX_BATCH_SIZE, closed="both")],
+    "block_dropout": [_FRACTION],
     "callbacks": [None, KerasInstances("callbacks.Callback", many=True)],
     "dense_units": [_DENSE_UNITS],
+    "downsample": [_DOWNSAMPLE],
     "dropout": [_FRACTION],
     "epochs": [Number(Integral, 1, _limits.MAX_EPOCHS, closed="both")],
     "filters": [_FILTERS],
@@ -241,6 +249,7 @@ CLASSIFIER_CONSTRAINTS = {
     "learning_rate": [None, Number(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions(set(SCHEDULES))],
     "optimizer": [str, KerasInstances("optimizers.Optimizer")],
+    "padding": [_PADDING],
     "patience": [None, _NON_NEGATIVE_INT],
     "random_state": RANDOM_STATE,
     "rotation_range": [ROTATION],
@@ -276,6 +285,9 @@ BUILD_CNN_CONSTRAINTS = {
     "dropout": [_FRACTION],
     "augmentation": [None, dict],
     "batch_norm": ["boolean"],
+    "downsample": [_DOWNSAMPLE],
+    "padding": [_PADDING],
+    "block_dropout": [_FRACTION],
     "seed": SEED,
 }
 

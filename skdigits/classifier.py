@@ -30,6 +30,7 @@ from skdigits._keras_loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
+    network_arguments,
     predict_in_blocks,
     refuse_diverged,
     split,
@@ -70,7 +71,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     ----------
     filters : sequence of int, default=(32, 64)
         Filters of each convolution. Consecutive convolutions of equal width
-        form a block that ends with 2x2 max-pooling.
+        form a block that ends with 2x2 max-pooling (see ``downsample``).
     kernel_sizes : None, int or sequence of int, default=None
         Kernel size of each convolution, or one size for all. None gives the
         tutorial's pattern for any depth: 5 for the first convolution, 3 for
@@ -82,6 +83,17 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     batch_norm : bool, default=False
         Batch-normalise the outputs of every convolution and of the dense
         layer, before their ReLU.
+    downsample : {"max-pool", "stride"}, default="max-pool"
+        How each block halves the image: 2x2 max-pooling after its last
+        convolution, or that convolution with stride 2 instead (as in the
+        leading Kaggle notebooks; :data:`skdigits.recipes.ACCURATE_RECIPE`).
+    padding : {"same", "valid"}, default="same"
+        Padding of the stride-1 convolutions. ``"valid"`` shrinks the image
+        by ``kernel_size - 1`` at each of them, for less arithmetic; the
+        images must be large enough for all the layers.
+    block_dropout : float, default=0.0
+        Dropout rate after each block of convolutions, in [0, 1); 0 adds no
+        dropout there.
     augment : bool, default=True
         Randomly rotate, zoom and shift the training images on every epoch.
         Runs inside the TensorFlow graph, in training only: prediction and
@@ -195,6 +207,9 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         dense_units=256,
         dropout=0.5,
         batch_norm=False,
+        downsample="max-pool",
+        padding="same",
+        block_dropout=0.0,
         augment=True,
         rotation_range=10.0,
         zoom_range=0.1,
@@ -218,6 +233,9 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         self.dense_units = dense_units
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.downsample = downsample
+        self.padding = padding
+        self.block_dropout = block_dropout
         self.augment = augment
         self.rotation_range = rotation_range
         self.zoom_range = zoom_range
@@ -356,22 +374,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         return X, y
 
     def _build_keras_model(self):
-        filters, kernel_sizes = self._layers
-        augmentation = None
-        if self.augment:
-            augmentation = {"rotation": self.rotation_range, "zoom": self.zoom_range, "shift": self.shift_range}
-        model = build_cnn(
-            image_shape=self.image_shape_,
-            n_classes=self.n_classes_,
-            filters=filters,
-            kernel_sizes=kernel_sizes,
-            dense_units=self.dense_units,
-            dropout=self.dropout,
-            batch_norm=self.batch_norm,
-            augmentation=augmentation,
-            seed=self._seed,
-        )
-        return self._compile_network(model)
+        return self._compile_network(build_cnn(**network_arguments(self), seed=self._seed))
 
     def _compile_network(self, model):
         """Compile ``model`` with a fresh optimizer made from the parameters."""

@@ -4,7 +4,10 @@ The default arguments are the reference recipe of the Kaggle tutorial:
 Conv(32, 5x5) -> MaxPool -> Conv(64, 3x3) -> Conv(64, 3x3) -> MaxPool ->
 Flatten -> Dense(256) -> Dropout(0.5) -> Dense(n_classes, softmax).
 Pooling uses ``padding="same"`` so that the network also runs on tiny images
-(1 x w rows, as scikit-learn's estimator checks feed it).
+(1 x w rows, as scikit-learn's estimator checks feed it). The options for
+the leading Kaggle notebooks' networks (``downsample="stride"``,
+``padding="valid"``, ``block_dropout``) add or change layers only when set,
+so the defaults build the same layers from the same seeds as before.
 """
 
 import math
@@ -36,6 +39,9 @@ def build_cnn(
     dropout=0.5,
     augmentation=None,
     batch_norm=False,
+    downsample="max-pool",
+    padding="same",
+    block_dropout=0.0,
     seed=None,
 ):
     """Build the (uncompiled) digit CNN.
@@ -65,6 +71,18 @@ def build_cnn(
     batch_norm : bool, default=False
         Normalise every convolution's and the dense layer's outputs with
         batch normalisation, before the ReLU (the layers then have no bias).
+    downsample : {"max-pool", "stride"}, default="max-pool"
+        How each block halves the image: a 2x2 max-pooling layer after its
+        last convolution, or that convolution itself with stride 2 (and
+        ``"same"`` padding), as in the leading Kaggle notebooks' networks.
+    padding : {"same", "valid"}, default="same"
+        Padding of the stride-1 convolutions: ``"same"`` keeps the image
+        size; ``"valid"`` trims ``kernel_size - 1`` pixels off each
+        dimension, for less arithmetic (the images must then be large
+        enough: 28x28 for :data:`~skdigits.recipes.ACCURATE_RECIPE`).
+    block_dropout : float, default=0.0
+        Dropout rate after each block's downsampling, in [0, 1); 0 adds no
+        layer.
     seed : int or None, default=None
         Seeds every initializer and random layer, so that the same seed
         gives the same network without touching any global random state.
@@ -78,12 +96,14 @@ def build_cnn(
     ------
     skdigits.exceptions.InvalidParameterError
         If an argument has the wrong type or is out of range (inf and nan
-        included), or ``augmentation`` has other keys.
+        included), ``augmentation`` has other keys, or ``padding="valid"``
+        leaves a convolution no pixels of the images.
     skdigits.exceptions.BudgetExceededError
         If the network would have more than :data:`MAX_WEIGHTS` weights.
     """
     args = dict(image_shape=image_shape, n_classes=n_classes, filters=filters, kernel_sizes=kernel_sizes,
-                dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm, seed=seed)
+                dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm,
+                downsample=downsample, padding=padding, block_dropout=block_dropout, seed=seed)
     _params.validate(_params.BUILD_CNN_CONSTRAINTS, args, "build_cnn")
     if augmentation is not None and not set(augmentation) <= {"rotation", "zoom", "shift"}:
         _params.fail("build_cnn", "augmentation", augmentation, "a dict with keys among 'rotation', 'zoom', 'shift'")
@@ -91,9 +111,13 @@ def build_cnn(
     # Keras' layers refuse NumPy ints (np.int64(8) units), which the checks above accept.
     image_shape, n_classes, dense_units, dropout = tuple(map(int, image_shape)), int(n_classes), int(dense_units), \
         float(dropout)
+    block_dropout = float(block_dropout)
     if augmentation is not None:
         augmentation = {key: float(value) for key, value in augmentation.items()}
-    _check_weight_budget(tuple(image_shape), n_classes, filters, kernel_sizes, dense_units)
+    if padding == "valid":
+        _check_unpadded_fit(image_shape, filters, kernel_sizes, downsample)
+    _check_weight_budget(image_shape, n_classes, filters, kernel_sizes, dense_units,
+                         batch_norm=batch_norm, downsample=downsample, padding=padding)
     rng = np.random.RandomState(seed)
 
     def next_seed():
@@ -107,13 +131,18 @@ def build_cnn(
     x = inputs
     if augmentation is not None:
         x = RandomDigitAffine(**augmentation, seed=next_seed(), name="augment")(x)
-    for block in conv_blocks(list(filters)):
+    strided = downsample == "stride"
+    for number, block in enumerate(conv_blocks(list(filters)), start=1):
         for i in block:
+            stride = 2 if strided and i == block[-1] else 1
             x = _relu(layers.Conv2D(
-                filters[i], kernel_sizes[i], padding="same", kernel_initializer=glorot(), name=f"conv{i + 1}",
-                **_linear_if(batch_norm),
+                filters[i], kernel_sizes[i], strides=stride, padding="same" if stride > 1 else padding,
+                kernel_initializer=glorot(), name=f"conv{i + 1}", **_linear_if(batch_norm),
             ), x, batch_norm)
-        x = layers.MaxPooling2D(2, padding="same", name=f"pool{i + 1}")(x)
+        if not strided:
+            x = layers.MaxPooling2D(2, padding="same", name=f"pool{i + 1}")(x)
+        if block_dropout:
+            x = layers.Dropout(block_dropout, seed=next_seed(), name=f"block{number}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
     x = _relu(layers.Dense(dense_units, kernel_initializer=glorot(), name="dense", **_linear_if(batch_norm)),
               x, batch_norm)
@@ -122,11 +151,12 @@ def build_cnn(
     return keras.Model(inputs, outputs, name="digit_cnn")
 
 
-def count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units):
+def count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units, *, batch_norm=False,
+                  downsample="max-pool", padding="same"):
     """Count the weights of :func:`build_cnn`'s network without building it.
 
-    Batch normalisation is left out: it adds fewer weights than the biases
-    it removes save for its moving statistics, under 2 % of any network.
+    The count is exact (``model.count_params()``), batch normalisation's
+    moving statistics included.
 
     Parameters
     ----------
@@ -138,22 +168,51 @@ def count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units):
         Filters and kernel size of each convolution.
     dense_units : int
         Width of the hidden dense layer.
+    batch_norm : bool, default=False
+        Bias-free layers, each followed by batch normalisation's four
+        vectors (gamma, beta, moving mean and variance).
+    downsample : {"max-pool", "stride"}, default="max-pool"
+        As in :func:`build_cnn`.
+    padding : {"same", "valid"}, default="same"
+        As in :func:`build_cnn`.
 
     Returns
     -------
     int
     """
+    def layer(fan_in, units):
+        return fan_in * units + (4 * units if batch_norm else units)
+
     (height, width), channels, total = image_shape, 1, 0
     for block in conv_blocks(list(filters)):
         for i in block:
-            total += (kernel_sizes[i] ** 2 * channels + 1) * filters[i]
+            total += layer(kernel_sizes[i] ** 2 * channels, filters[i])
             channels = filters[i]
-        height, width = math.ceil(height / 2), math.ceil(width / 2)  # 'same'-padded 2x2 pooling
-    return total + (height * width * channels + 1) * dense_units + (dense_units + 1) * n_classes
+            if padding == "valid" and not (downsample == "stride" and i == block[-1]):
+                height, width = height - kernel_sizes[i] + 1, width - kernel_sizes[i] + 1
+        height, width = math.ceil(height / 2), math.ceil(width / 2)  # 'same'-padded 2x2 pooling or stride 2
+    return total + layer(height * width * channels, dense_units) + (dense_units + 1) * n_classes
 
 
-def _check_weight_budget(image_shape, n_classes, filters, kernel_sizes, dense_units):
-    n = count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units)
+def _check_unpadded_fit(image_shape, filters, kernel_sizes, downsample):
+    """Refuse, before Keras does deep inside, images that unpadded convolutions shrink to nothing."""
+    height, width = image_shape
+    for block in conv_blocks(list(filters)):
+        for i in block:
+            if downsample == "stride" and i == block[-1]:
+                continue  # 'same'-padded stride 2: the halving below
+            height, width = height - kernel_sizes[i] + 1, width - kernel_sizes[i] + 1
+            if min(height, width) < 1:
+                raise _params.ParameterError(
+                    f"build_cnn: padding='valid' is not valid for {image_shape[0]}x{image_shape[1]} images: "
+                    f"unpadded, conv{i + 1} ({kernel_sizes[i]}x{kernel_sizes[i]}) has no pixels left; use "
+                    "padding='same' or larger images."
+                )
+        height, width = -(-height // 2), -(-width // 2)  # 'same'-padded 2x2 pooling or stride 2
+
+
+def _check_weight_budget(image_shape, n_classes, filters, kernel_sizes, dense_units, **options):
+    n = count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units, **options)
     if n > MAX_WEIGHTS:
         raise BudgetExceededError(
             f"build_cnn: the network for {image_shape[0]}x{image_shape[1]} images with filters={filters}, "

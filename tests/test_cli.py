@@ -567,3 +567,20 @@ def test_predicting_a_csv_with_a_model_fitted_on_arrays_warns_about_nothing(data
     done = run_python("-W", "always", "-m", "skdigits", "predict", "--model", str(model), "--test", data["test"],
                       "--submission", str(tmp_path / "s.csv"), "--quiet")
     assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
+def test_the_accurate_recipe_fills_its_parameters():
+    from skdigits import ACCURATE_RECIPE
+
+    args = cli.build_parser().parse_args(["train", "--recipe", "accurate", "--learning-rate", "0.001"])
+    options.fill_in_recipe_epochs(args)
+    params = options.classifier_params(args)
+    assert params["epochs"] == 40 and params["learning_rate"] == 0.001  # the option overrides the recipe
+    assert {name: params[name] for name in ACCURATE_RECIPE if name not in ("epochs", "learning_rate")} == {
+        name: value for name, value in ACCURATE_RECIPE.items() if name not in ("epochs", "learning_rate")}
+    assert params["downsample"] == "stride" and params["padding"] == "valid" and params["block_dropout"] == 0.2
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    options.add_training_options(parser)
+    assert "or accurate, a strided batch-norm" in " ".join(parser.format_help().split())

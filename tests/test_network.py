@@ -148,3 +148,58 @@ def test_smoothed_loss_is_cross_entropy_against_smoothed_targets():
 def test_no_smoothing_is_keras_own_sparse_loss():
     assert make_loss(0.0) == "sparse_categorical_crossentropy"
     assert make_loss(0.1).label_smoothing == 0.1
+
+
+def test_the_strided_options_keep_todays_networks_exactly():
+    # The sum of the seed-0 tutorial network's initial weights before downsample/padding/block_dropout existed.
+    model = build_cnn(image_shape=(28, 28), n_classes=10, filters=(32, 64, 64), seed=0,
+                      downsample="max-pool", padding="same", block_dropout=0.0)
+    assert float(sum(w.sum() for w in model.get_weights())) == pytest.approx(20.37226676940918, rel=1e-6)
+    assert [type(layer).__name__ for layer in model.layers[1:]] == [
+        "Conv2D", "MaxPooling2D", "Conv2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense",
+    ]
+
+
+def test_stride_downsampling_strides_each_blocks_last_convolution_instead_of_pooling():
+    model = build_cnn(image_shape=(28, 28), n_classes=10, filters=(32, 32, 32, 64, 64, 64, 128),
+                      kernel_sizes=(3, 3, 5, 3, 3, 5, 4), downsample="stride", padding="valid",
+                      block_dropout=0.4, batch_norm=True, dense_units=128, dropout=0.4, seed=0)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.strides for c in convs] == [(1, 1), (1, 1), (2, 2), (1, 1), (1, 1), (2, 2), (2, 2)]
+    # Stride-1 convolutions are 'valid' (28 -> 26 -> 24); the strided ones 'same' (24 -> 12).
+    assert [c.padding for c in convs] == ["valid", "valid", "same", "valid", "valid", "same", "same"]
+    assert [c.output.shape[1] for c in convs] == [26, 24, 12, 10, 8, 4, 2]
+    assert not any(isinstance(layer, keras.layers.MaxPooling2D) for layer in model.layers)
+    drops = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert [(d.name, d.rate) for d in drops] == [
+        ("block1_dropout", 0.4), ("block2_dropout", 0.4), ("block3_dropout", 0.4), ("dropout", 0.4)]
+    # Batch norm follows every convolution and the dense layer, before the ReLU.
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers) == 8
+    assert model.output_shape == (None, 10)
+
+
+def test_block_dropout_drops_only_in_training():
+    model = build_cnn(image_shape=(12, 12), n_classes=3, filters=(4, 8), block_dropout=0.5, dropout=0.0,
+                      dense_units=8, seed=0)
+    x = _digit_like(4, side=12)
+    np.testing.assert_array_equal(model(x, training=False), model(x, training=False))
+    assert not np.allclose(model(x, training=True), model(x, training=False))
+
+
+@pytest.mark.parametrize("option", [dict(downsample="avg-pool"), dict(padding="causal"), dict(downsample=None),
+                                    dict(block_dropout=1.0)])
+def test_unknown_downsampling_or_padding_is_refused(option):
+    from skdigits.exceptions import InvalidParameterError
+
+    (name,) = option
+    with pytest.raises(InvalidParameterError, match=rf"'{name}' parameter of build_cnn must be"):
+        build_cnn(image_shape=(28, 28), n_classes=10, **option)
+
+
+def test_valid_padding_on_images_too_small_is_refused_before_building():
+    from skdigits.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"8x8 images: unpadded, conv4 \(3x3\) has no pixels left"):
+        build_cnn(image_shape=(8, 8), n_classes=10, filters=(32, 32, 32, 64, 64, 64, 128),
+                  kernel_sizes=(3, 3, 5, 3, 3, 5, 4), downsample="stride", padding="valid")
+    build_cnn(image_shape=(14, 14), n_classes=10, filters=(8, 16), padding="valid")  # 14 -> 10 -> 5 -> 3: fits

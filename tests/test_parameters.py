@@ -34,7 +34,7 @@ TINY = {"filters": (2,), "kernel_sizes": 3, "dense_units": 4, "epochs": 1, "batc
         "random_state": 0}
 
 NON_FINITE = [math.inf, -math.inf, math.nan]
-CLASSIFIER_REALS = ["dropout", "rotation_range", "zoom_range", "shift_range", "learning_rate",
+CLASSIFIER_REALS = ["dropout", "block_dropout", "rotation_range", "zoom_range", "shift_range", "learning_rate",
                     "label_smoothing", "validation_split"]
 CLASSIFIER_INTS = ["epochs", "batch_size", "dense_units", "patience", "verbose", "random_state", "kernel_sizes"]
 
@@ -78,7 +78,8 @@ def test_booleans_are_not_numbers(name, value):
 
 @pytest.mark.parametrize("filters", [(8, True), (True,), [np.True_]])
 def test_booleans_are_not_layer_widths(filters):
-    _refused(_classifier_fit(filters=filters), "filters", "CNNDigitClassifier", "list or tuple of at most 32 ints in [1, 4096]")
+    _refused(_classifier_fit(filters=filters), "filters", "CNNDigitClassifier",
+             "list or tuple of at most 32 ints in [1, 4096]")
 
 
 @pytest.mark.parametrize("name, value", [("n_estimators", True), ("n_jobs", True), ("random_state", False),
@@ -112,6 +113,11 @@ def test_ensemble_refuses_booleans_and_nonsense(name, value):
         ({"random_state": -1}, "an int in the range [0, 4294967295]"),
         ({"callbacks": ["not a callback"]}, "None or a list of keras.callbacks.Callback instances"),
         ({"lr_schedule": "cosine"}, "a str among {"),
+        ({"downsample": "avg-pool"}, "a str among {"),
+        ({"downsample": None}, "downsample"),
+        ({"padding": "causal"}, "a str among {"),
+        ({"block_dropout": 1.0}, "a finite float in the range [0.0, 1.0)"),
+        ({"block_dropout": "0.2"}, "block_dropout"),
         ({"batch_norm": "yes"}, "batch_norm"),
         ({"augment": None}, "augment"),
         ({"label_smoothing": 1.0}, "[0.0, 1.0)"),
@@ -266,6 +272,9 @@ def test_a_sound_fit_passes_the_guard():
         ({"augmentation": {"rotation": math.inf}}, "rotation"),
         ({"augmentation": {"spin": 10}}, "augmentation"),
         ({"seed": -5}, "seed"),
+        ({"downsample": "avg-pool"}, "downsample"),
+        ({"padding": "full"}, "padding"),
+        ({"block_dropout": -0.1}, "block_dropout"),
     ],
 )
 def test_build_cnn_checks_its_arguments(kwargs, name):
@@ -287,17 +296,41 @@ def test_build_cnn_refuses_a_network_over_the_weight_budget_before_building():
     assert MAX_WEIGHTS == 25_000_000
 
 
+ACCURATE_NETWORK = {"filters": (32, 32, 32, 64, 64, 64, 128), "kernel_sizes": (3, 3, 5, 3, 3, 5, 4),
+                    "downsample": "stride", "padding": "valid", "dense_units": 128, "block_dropout": 0.2}
+
+
 @pytest.mark.parametrize("config", [{"filters": (32, 64, 64)},
                                     {"filters": (3, 5), "kernel_sizes": (5, 1), "dense_units": 7},
-                                    {"image_shape": (1, 10), "filters": (4, 4, 6)}])
+                                    {"image_shape": (1, 10), "filters": (4, 4, 6)},
+                                    {**ACCURATE_NETWORK, "batch_norm": True},  # the accurate recipe's network
+                                    ACCURATE_NETWORK,
+                                    {"image_shape": (9, 7), "filters": (3, 5, 5), "kernel_sizes": (4, 3, 2),
+                                     "downsample": "stride"},
+                                    {"image_shape": (13, 11), "filters": (3, 5), "kernel_sizes": (4, 3),
+                                     "padding": "valid", "batch_norm": True}])
 def test_the_weight_count_is_the_built_networks(config):
     from skdigits.network import build_cnn, count_weights
 
     config = {"image_shape": (28, 28), "n_classes": 10, "dense_units": 256, **config}
     filters, kernel_sizes = _params.layer_widths(config["filters"], config.get("kernel_sizes"), "test")
     model = build_cnn(**config)
-    counted = count_weights(config["image_shape"], 10, filters, kernel_sizes, config["dense_units"])
+    options = {name: config[name] for name in ("batch_norm", "downsample", "padding") if name in config}
+    counted = count_weights(config["image_shape"], 10, filters, kernel_sizes, config["dense_units"], **options)
     assert counted == model.count_params()
+
+
+def test_the_weight_budget_counts_the_flattened_size_after_unpadded_convolutions():
+    from skdigits.network import build_cnn, count_weights
+
+    # 128x128 images, one 64x64 kernel: 'same' keeps 128 (pooled to 64x64), 'valid' leaves 65 (pooled to 33x33).
+    net = {"image_shape": (128, 128), "n_classes": 2, "filters": (1,), "kernel_sizes": (64,), "dense_units": 8000}
+    with pytest.raises(BudgetExceededError, match=r"would have 32,796,099 weights"):
+        build_cnn(**net)
+    with pytest.raises(BudgetExceededError, match=r"would have 32,796,099 weights"):
+        build_cnn(**net, downsample="stride")  # 'same'-padded stride 2: 128 -> 64 as well
+    assert count_weights((128, 128), 2, (1,), (64,), 8000, padding="valid") == \
+        64 * 64 + 1 + (33 * 33 + 1) * 8000 + 8001 * 2  # under the budget: 8.7 million
 
 
 @pytest.mark.parametrize("name, value", [("rotation", math.nan), ("zoom", 1.0), ("shift", -math.inf),

@@ -366,3 +366,76 @@ def test_deepcopy_keeps_the_optimizer_state_and_pickle_drops_it(small_images):
     assert int(unpickled.model_.optimizer.iterations) == 0
     for other in (duplicate, unpickled):
         np.testing.assert_array_equal(other.predict_proba(X), clf.predict_proba(X))
+
+
+# ---- strided, unpadded networks with block dropout in the safe format -------------------------
+
+STRIDED = dict(filters=(4, 4, 8), kernel_sizes=(3, 3, 2), downsample="stride", padding="valid", block_dropout=0.1,
+               batch_norm=True, dense_units=8, epochs=1, batch_size=64, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def strided_file(small_images, tmp_path_factory):
+    """A fitted strided classifier (8x8 -> 6 unpadded -> 3 strided -> 2 strided) and its safe-format file."""
+    X, y = small_images
+    clf = CNNDigitClassifier(**STRIDED).fit(X, y)
+    return clf, save_model(clf, tmp_path_factory.mktemp("strided") / "clf.skdigits")
+
+
+def _architecture(manifest):
+    return manifest["estimator"]["fitted"]["network"]["architecture"]
+
+
+@pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
+def test_a_strided_network_round_trips(strided_file, small_images, loader):
+    import skdigits
+
+    clf, path = strided_file
+    X, _ = small_images
+    np.testing.assert_allclose(getattr(skdigits, loader)(path).predict_proba(X), clf.predict_proba(X), rtol=0,
+                               atol=1e-6 if loader == "load_model" else 1e-5)
+
+
+@pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
+def test_an_architecture_written_before_the_strided_options_means_the_defaults(fitted_pipe, small_digits, tmp_path,
+                                                                               loader):
+    import skdigits
+
+    X, _ = small_digits
+    path = save_model(fitted_pipe, tmp_path / "model.skdigits")
+
+    def drop(manifest):
+        for name in ("downsample", "padding", "block_dropout"):
+            del manifest["estimator"]["steps"][1]["fitted"]["network"]["architecture"][name]
+
+    old = _rewrite(path, tmp_path / "old.skdigits", _edit_manifest(drop))
+    np.testing.assert_allclose(getattr(skdigits, loader)(old).predict_proba(X), fitted_pipe.predict_proba(X),
+                               rtol=0, atol=1e-5)
+
+
+def _set_both(name, value):
+    """Set a parameter and its architecture field alike, so that only their own checks can refuse them."""
+    def edit(manifest):
+        manifest["estimator"]["params"][name] = value
+        _architecture(manifest)[name] = value
+    return edit
+
+
+@pytest.mark.parametrize("loader", ["load_model", "load_predictor"])
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: _architecture(m).update(downsample="avg-pool"),
+     r"architecture.downsample is 'avg-pool'; expected one of 'max-pool', 'stride'"),
+    (lambda m: _architecture(m).update(padding=1), r"architecture.padding is 1; expected one of 'same', 'valid'"),
+    (lambda m: _architecture(m).update(block_dropout="0.1"), r"architecture.block_dropout is '0.1'; expected a finite"),
+    (lambda m: _architecture(m).update(padding="same"), "architecture does not match the classifier's parameters"),
+    (lambda m: m["estimator"]["params"].update(downsample="avg-pool"), "downsample"),
+    (_set_both("kernel_sizes", [9, 3, 2]), r"unpadded conv1 \(9x9\) has no pixels left of 8x8 images"),
+])
+def test_the_strided_options_in_a_file_are_checked(strided_file, tmp_path, edit, match, loader):
+    import skdigits
+    from skdigits.exceptions import UnsafeModelError
+
+    _, path = strided_file
+    evil = _rewrite(path, tmp_path / "evil.skdigits", _edit_manifest(edit))
+    with pytest.raises(UnsafeModelError, match=match):
+        getattr(skdigits, loader)(evil)

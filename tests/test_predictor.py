@@ -1,6 +1,7 @@
 """load_predictor: the NumPy forward pass matches Keras, without importing TensorFlow."""
 
 import io
+import json
 import subprocess
 import sys
 import textwrap
@@ -130,6 +131,15 @@ CASES = [
     ((1, 7), False, dict(filters=(2, 2, 3), kernel_sizes=(3, 3, 4), dense_units=4)),  # one pixel high
     ((5, 1), True, dict(filters=(3,), kernel_sizes=(2,), dense_units=4)),  # one pixel wide
     ((28, 28), False, dict()),  # the tutorial's network
+    # The accurate recipe's layers, narrower: unpadded stride-1 convolutions, strided ones, block dropout, BN.
+    ((28, 28), True, dict(filters=(4, 4, 4, 6, 6, 6, 8), kernel_sizes=(3, 3, 5, 3, 3, 5, 4), dense_units=8,
+                          downsample="stride", padding="valid", block_dropout=0.2)),
+    # Stride 2 with "same" on odd and even sizes and an even kernel: TensorFlow pads asymmetrically.
+    ((9, 8), False, dict(filters=(2, 3, 3), kernel_sizes=(4, 3, 2), dense_units=4, downsample="stride")),
+    ((1, 7), True, dict(filters=(2,), kernel_sizes=(3,), dense_units=4, downsample="stride", block_dropout=0.5)),
+    # Unpadded stride-1 convolutions before max-pooling, an even kernel.
+    ((11, 10), False, dict(filters=(2, 3, 3), kernel_sizes=(3, 2, 3), dense_units=4, padding="valid",
+                           block_dropout=0.1)),
 ]
 
 
@@ -176,6 +186,32 @@ def test_predicting_imports_no_tensorflow(fitted_pipe, small_digits, tmp_path):
         assert not heavy, f"imported {heavy}"
         """, tmp_path)
     np.testing.assert_allclose(np.load(tmp_path / "proba.npy"), fitted_pipe.predict_proba(X), rtol=0, atol=ATOL)
+
+
+@pytest.fixture(scope="module")
+def strided_classifier():
+    """The accurate recipe's kind of network, narrow, trained one epoch on 500 real 28x28 digits."""
+    from skdigits.datasets import load_sample
+
+    X, y = load_sample()
+    X, y = (X[::10] / 255).astype(np.float32), y[::10]  # 500 digits, every class (the sample is sorted by label)
+    params = dict(filters=(4, 4, 8, 8, 8), kernel_sizes=(3, 5, 3, 3, 4), downsample="stride", padding="valid",
+                  block_dropout=0.2, batch_norm=True, dense_units=16, dropout=0.3, epochs=1, batch_size=64,
+                  label_smoothing=0.0, temperature_scaling=False, random_state=0)
+    return CNNDigitClassifier(**params, image_shape=(28, 28)).fit(X, y), X
+
+
+def test_a_strided_unpadded_network_saves_and_loads_in_both_loaders(strided_classifier, tmp_path):
+    clf, X = strided_classifier
+    path = save_model(clf, tmp_path / "strided.skdigits")
+    again = load_model(path)
+    assert again.get_params() == clf.get_params()
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), rtol=0, atol=1e-6)
+    predictor = _assert_matches_keras(path, X)
+    np.testing.assert_allclose(predictor.predict_proba(X), clf.predict_proba(X), rtol=0, atol=ATOL)
+    with zipfile.ZipFile(path) as archive:
+        stored = json.loads(archive.read("manifest.json"))["estimator"]["fitted"]["network"]["architecture"]
+    assert (stored["downsample"], stored["padding"], stored["block_dropout"]) == ("stride", "valid", 0.2)
 
 
 NETWORK = "estimator.cnn.npz"

@@ -18,8 +18,8 @@ import numpy as np
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 
-__all__ = ["parse_json", "dump_json", "fields", "integer", "counted", "real", "boolean", "string", "image_shape",
-           "labels_to_json", "labels_from_json", "params_to_json", "params_from_json"]
+__all__ = ["parse_json", "dump_json", "fields", "integer", "counted", "real", "boolean", "choice", "string",
+           "image_shape", "labels_to_json", "labels_from_json", "params_to_json", "params_from_json"]
 
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 # Label dtypes the format writes: ints and strings (and floats, for float class labels); never bools or objects.
@@ -124,6 +124,13 @@ def boolean(value, where):
     """``value`` if it is true or false."""
     if not isinstance(value, bool):
         raise UnsafeModelError(f"{where} is {_short(value)}; expected true or false.")
+    return value
+
+
+def choice(value, where, options):
+    """``value`` if it is one of the strings ``options``."""
+    if not isinstance(value, str) or value not in options:
+        raise UnsafeModelError(f"{where} is {_short(value)}; expected one of {', '.join(map(repr, options))}.")
     return value
 
 

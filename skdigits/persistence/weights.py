@@ -15,7 +15,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from skdigits._params import conv_blocks
+from skdigits._params import DOWNSAMPLING, PADDINGS, conv_blocks
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 from skdigits.persistence import manifest as mf
@@ -24,17 +24,20 @@ from skdigits.persistence.archive import open_archive, zip_errors
 __all__ = ["Step", "architecture_of", "check_architecture", "plan", "weight_shapes", "parameter_count",
            "to_npz", "read_npz", "check_finite"]
 
-#: One layer of the network: its kind (Keras' class in snake case), name, weights and activation.
-Step = namedtuple("Step", "kind name weights activation")
+#: One layer of the network: its kind (Keras' class in snake case), name, weights and activation; a
+#: convolution's ``options`` are its ``(stride, padding)``.
+Step = namedtuple("Step", "kind name weights activation options", defaults=(None,))
 
 DTYPE = np.dtype("<f4")
 _BN_VARIABLES = ("gamma", "beta", "moving_mean", "moving_variance")
 _ARCHITECTURE = ("image_shape", "n_classes", "filters", "kernel_sizes", "dense_units", "dropout", "batch_norm",
                  "augmentation")
+# Fields added later, with the values that files written before them mean.
+_OPTIONAL = {"downsample": "max-pool", "padding": "same", "block_dropout": 0.0}
 _AUGMENTATION = ("rotation", "zoom", "shift")
 # The classifier's parameters that decide its network.
 _CLASSIFIER_ARCHITECTURE = ("filters", "kernel_sizes", "dense_units", "dropout", "batch_norm", "augment",
-                            "rotation_range", "zoom_range", "shift_range")
+                            "rotation_range", "zoom_range", "shift_range", *_OPTIONAL)
 _NPY_HEADER_BYTES = 4096  # numpy writes 64-byte-aligned headers of ~128 bytes for these arrays
 _NPZ_OVERHEAD = 4096  # per array: zip headers and the .npy header
 
@@ -66,6 +69,7 @@ def architecture_of(params, image_shape, n_classes):
     from skdigits import _params
 
     caller = "CNNDigitClassifier"
+    params = {**_OPTIONAL, **params}  # files written before these parameters existed
     _params.validate({name: _params.CLASSIFIER_CONSTRAINTS[name] for name in _CLASSIFIER_ARCHITECTURE},
                      {name: params[name] for name in _CLASSIFIER_ARCHITECTURE}, caller)
     filters, kernel_sizes = _params.layer_widths(params["filters"], params["kernel_sizes"], caller)
@@ -75,7 +79,8 @@ def architecture_of(params, image_shape, n_classes):
                         "shift": params["shift_range"]}
     return {"image_shape": [int(s) for s in image_shape], "n_classes": int(n_classes), "filters": list(filters),
             "kernel_sizes": list(kernel_sizes), "dense_units": params["dense_units"], "dropout": params["dropout"],
-            "batch_norm": params["batch_norm"], "augmentation": augmentation}
+            "batch_norm": params["batch_norm"], "downsample": params["downsample"], "padding": params["padding"],
+            "block_dropout": params["block_dropout"], "augmentation": augmentation}
 
 
 def check_architecture(arch, where):
@@ -88,7 +93,8 @@ def check_architecture(arch, where):
     BudgetExceededError
         Images, layers, filters, kernels, units, classes or parameters over their budget.
     """
-    mf.fields(arch, where, _ARCHITECTURE)
+    mf.fields(arch, where, _ARCHITECTURE, tuple(_OPTIONAL))
+    arch = {**_OPTIONAL, **arch}
     filters = mf.listed(arch["filters"], f"{where}.filters", limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
     kernels = mf.listed(arch["kernel_sizes"], f"{where}.kernel_sizes", limit=budgets.MAX_LAYERS,
                         budget="MAX_LAYERS")
@@ -102,6 +108,9 @@ def check_architecture(arch, where):
         "dense_units": mf.counted(arch["dense_units"], f"{where}.dense_units", "MAX_DENSE_UNITS"),
         "dropout": mf.real(arch["dropout"], f"{where}.dropout", low=0, high=1),
         "batch_norm": mf.boolean(arch["batch_norm"], f"{where}.batch_norm"),
+        "downsample": mf.choice(arch["downsample"], f"{where}.downsample", DOWNSAMPLING),
+        "padding": mf.choice(arch["padding"], f"{where}.padding", PADDINGS),
+        "block_dropout": mf.real(arch["block_dropout"], f"{where}.block_dropout", low=0, high=1),
         "augmentation": None,
     }
     if arch["augmentation"] is not None:
@@ -113,11 +122,11 @@ def check_architecture(arch, where):
     return checked
 
 
-def _weighted(kind, name, weights, batch_norm, width):
+def _weighted(kind, name, weights, batch_norm, width, options=None):
     """A convolution or the hidden dense layer: with batch norm, linear and bias-free, then BN and ReLU."""
     if not batch_norm:
-        return [Step(kind, name, weights, "relu")]
-    return [Step(kind, name, weights[:1], None),
+        return [Step(kind, name, weights, "relu", options)]
+    return [Step(kind, name, weights[:1], None, options),
             Step("batch_normalization", f"{name}_bn", tuple((v, (width,)) for v in _BN_VARIABLES), None),
             Step("activation", f"{name}_relu", (), "relu")]
 
@@ -134,16 +143,33 @@ def plan(arch):
     -------
     list of Step
         ``Step.weights`` is a tuple of ``(variable, shape)`` in Keras' order.
+
+    Raises
+    ------
+    UnsafeModelError
+        If ``padding="valid"`` leaves a convolution no pixels of the images.
     """
     (height, width), channels = arch["image_shape"], 1
+    strided = arch.get("downsample", "max-pool") == "stride"
+    padding, block_dropout = arch.get("padding", "same"), arch.get("block_dropout", 0.0)
     steps = [Step("augment", "augment", (), None)] if arch["augmentation"] is not None else []
-    for block in conv_blocks(arch["filters"]):
+    for number, block in enumerate(conv_blocks(arch["filters"]), start=1):
         for i in block:
             f, k = arch["filters"][i], arch["kernel_sizes"][i]
+            stride = 2 if strided and i == block[-1] else 1
+            options = (stride, "same" if stride > 1 else padding)
             steps += _weighted("conv2d", f"conv{i + 1}", (("kernel", (k, k, channels, f)), ("bias", (f,))),
-                               arch["batch_norm"], f)
+                               arch["batch_norm"], f, options)
             channels = f
-        steps.append(Step("max_pooling2d", f"pool{i + 1}", (), None))
+            if options == (1, "valid"):
+                height, width = height - k + 1, width - k + 1
+                if min(height, width) < 1:
+                    raise UnsafeModelError(f"the architecture's unpadded conv{i + 1} ({k}x{k}) has no pixels left "
+                                           f"of {arch['image_shape'][0]}x{arch['image_shape'][1]} images.")
+        if not strided:
+            steps.append(Step("max_pooling2d", f"pool{i + 1}", (), None))
+        if block_dropout:
+            steps.append(Step("dropout", f"block{number}_dropout", (), None))
         height, width = -(-height // 2), -(-width // 2)
     steps.append(Step("flatten", "flatten", (), None))
     units, n_classes = arch["dense_units"], arch["n_classes"]

@@ -439,3 +439,32 @@ def test_the_strided_options_in_a_file_are_checked(strided_file, tmp_path, edit,
     evil = _rewrite(path, tmp_path / "evil.skdigits", _edit_manifest(edit))
     with pytest.raises(UnsafeModelError, match=match):
         getattr(skdigits, loader)(evil)
+
+
+def test_a_file_written_before_a_parameter_existed_loads_with_what_it_meant(fitted_pipe, small_digits, tmp_path):
+    from skdigits import load_predictor
+    from skdigits.calibration import scale_probabilities
+
+    X, _ = small_digits
+    path = save_model(fitted_pipe, tmp_path / "now.skdigits")
+    later = ("temperature_scaling", "downsample", "padding", "block_dropout")
+
+    def earlier(manifest):
+        cnn = manifest["estimator"]["steps"][1]
+        for name in later:
+            del cnn["params"][name]
+        del cnn["fitted"]["temperature_"]  # the files of then had no temperature
+
+    old = _rewrite(path, tmp_path / "then.skdigits", _edit_manifest(earlier))
+    network_own = scale_probabilities(fitted_pipe.predict_proba(X), 1 / fitted_pipe[-1].temperature_)
+    for load in (load_model, load_predictor):
+        model = load(old)
+        np.testing.assert_allclose(model.predict_proba(X), network_own, atol=1e-5)
+    params = load_model(old)[-1].get_params()
+    assert [params[name] for name in later] == [False, "max-pool", "same", 0.0]
+
+    def without_epochs(manifest):
+        del manifest["estimator"]["steps"][1]["params"]["epochs"]
+
+    with pytest.raises(ValueError, match=r"params lacks \['epochs'\]"):
+        load_model(_rewrite(path, tmp_path / "no-epochs.skdigits", _edit_manifest(without_epochs)))

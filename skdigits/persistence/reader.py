@@ -42,6 +42,8 @@ CLASS_MODULES = {"DigitImageTransformer": "skdigits.preprocessing", "CNNDigitCla
 _NETWORK_SUFFIX = {FORMAT_VERSION: ".npz", LEGACY_VERSION: ".keras"}
 _SEED_RANGE = dict(low=0, high=(1 << 32) - 1)
 _TEMPERATURES = TEMPERATURE_RANGE  # what fit_temperature can return
+#: Classifier parameters added after format 2 first shipped, and the value a file without them means.
+_ADDED_LATER = {"temperature_scaling": False, "downsample": "max-pool", "padding": "same", "block_dropout": 0.0}
 
 
 def class_named(kind):
@@ -313,8 +315,12 @@ def _build(entry, networks, where, how):
     seed = mf.integer(fitted["seed"], f"{where}.fitted.seed", **_SEED_RANGE)
     temperature = mf.real(fitted.get("temperature_", 1.0), f"{where}.fitted.temperature_", low=_TEMPERATURES[0],
                           high=_TEMPERATURES[1])
-    if networks.version == FORMAT_VERSION and set(params) != set(how.param_names(kind)):
-        raise UnsafeModelError(f"{where}.params lacks {sorted(set(how.param_names(kind)) - set(params))[:10]}.")
+    if networks.version == FORMAT_VERSION:
+        missing = set(how.param_names(kind)) - set(params)
+        if missing - set(_ADDED_LATER):
+            raise UnsafeModelError(f"{where}.params lacks {sorted(missing - set(_ADDED_LATER))[:10]}.")
+        # A file written before a parameter existed means what it meant then.
+        params.update({name: _ADDED_LATER[name] for name in missing})
     architecture, arrays = networks.read(fitted["network"], entry["params"], attributes["image_shape_"], classes,
                                          where)
     return how.classifier(params, attributes, architecture, arrays, where, classes=classes, history=history,

@@ -82,8 +82,10 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
         If a path does not exist.
     skdigits.exceptions.DataError
         If a file is not a readable image of an accepted format, is not a
-        regular file, is a link out of its folder, holds no digit (blank or
-        noise), or if no image file was found. The message names the file.
+        regular file, cannot be read (an input/output error, as from
+        ``/proc/self/mem``), is a link out of its folder, holds no digit
+        (blank or noise), or if no image file was found. The message names
+        the file.
     skdigits.exceptions.BudgetExceededError
         If a file, an image or the number of files exceeds its budget.
 
@@ -310,7 +312,13 @@ def _read_bytes(path, folder, max_bytes):
         raise
     with os.fdopen(fd, "rb") as handle:
         _check_regular(path, os.fstat(handle.fileno()), max_bytes)  # the file opened is the file checked
-        data = handle.read(max_bytes + 1)
+        try:
+            data = handle.read(max_bytes + 1)
+        except OSError as exc:  # EIO from /proc/self/mem, a failing disk or network share: the file's problem
+            raise DataError(
+                f"{path}: reading it failed ({exc.strerror or exc}); it is not an ordinary image file "
+                "(a /proc or device file, or a damaged disk?). Save the image as a normal file and pass that."
+            ) from None
     if len(data) > max_bytes:
         raise BudgetExceededError(f"{path}: grew past max_bytes={max_bytes} while being read.")
     return data

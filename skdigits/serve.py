@@ -13,11 +13,15 @@ What the server does, and does not:
   is ever opened.
 - ``POST /predict`` takes ``{"width": W, "height": H, "rgba": base64}``
   (a canvas's pixels) as ``application/json``, with a ``Content-Length`` of
-  at most :data:`MAX_BODY` bytes, read with a timeout. It normalises the
+  at most :data:`MAX_BODY` bytes. It normalises the
   drawing as image files are (:mod:`skdigits.normalize`) and answers the
   label, the probabilities and the 28x28 image the model saw.
+- A request (its line, headers and body) must arrive within 10 s in all,
+  not 10 s per network read: a client that drips a byte at a time is
+  answered 408 (or, still in its headers, dropped) when the time is up.
 - A bad request gets a 4xx answer with a JSON ``{"error": message}``; the
-  server goes on serving. A bug gets a 500 and its traceback on stderr.
+  server goes on serving. A bug gets a 500 and its traceback on stderr. A
+  client that hangs up before its answer is dropped without a word.
 - It binds 127.0.0.1 by default, and then answers only requests whose
   ``Host`` is a loopback name (a DNS-rebinding page cannot read it).
 - It predicts with :func:`skdigits.load_predictor`: NumPy, no TensorFlow.
@@ -25,10 +29,12 @@ What the server does, and does not:
 
 import base64
 import binascii
+import io
 import json
 import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -41,7 +47,7 @@ __all__ = ["make_server", "serve", "MAX_BODY", "MAX_SIDE"]
 
 MAX_SIDE = 1024  # a canvas side, in pixels
 MAX_BODY = 6 * 2**20  # a 1024x1024 RGBA canvas in base64 (5.6 MB) with room for the JSON around it
-_TIMEOUT = 10.0  # seconds a client may take to send its request
+_TIMEOUT = 10.0  # seconds a client may take to send a whole request (line, headers and body)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
@@ -137,25 +143,71 @@ class _RequestError(Exception):
         self.status = status
 
 
+class _DeadlineReader(io.RawIOBase):
+    """The connection's incoming bytes, with one deadline for a whole request.
+
+    A socket timeout bounds each ``recv`` only, so a client sending a byte
+    every few seconds would be read for ever; here every ``recv`` may wait
+    only for what is left of the request's time. A connection the client
+    reset reads as its end (there is no one left to answer).
+    """
+
+    def __init__(self, connection):
+        super().__init__()
+        self.connection = connection
+        self.deadline = None  # time.monotonic() by which the request must have arrived
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self.connection.settimeout(left)
+        try:
+            return self.connection.recv_into(buffer)
+        except ConnectionResetError:
+            return 0
+
+
 class _Handler(BaseHTTPRequestHandler):
     model = page = lock = None
     check_host = True
-    timeout = _TIMEOUT  # socket timeout: a client that stalls mid-request is dropped
+    timeout = _TIMEOUT  # seconds for a whole request: a client that stalls or drips is dropped
     protocol_version = "HTTP/1.1"
     server_version = "skdigits"
     sys_version = ""
 
+    def setup(self):
+        super().setup()
+        self.rfile.close()  # the base class's reader: replaced by one that keeps the request's deadline
+        self.reader = _DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self.reader)
+
+    def handle_one_request(self):
+        self.reader.deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        super().handle_one_request()
+
     def send_error(self, code, message=None, explain=None):
         """The base class's own refusals (bad request line, unknown method, long headers) as JSON too."""
+        if message:  # it quotes the request line, read as Latin-1: show bytes over 127 as \xNN, not as mojibake
+            message = message.encode("ascii", "backslashreplace").decode("ascii")
         body = _json({"error": f"{code} {message or HTTPStatus(code).phrase}" + (f": {explain}" if explain else "")})
         self.close_connection = True
         self.send_response(code, message)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        self._write_out(body if self.command != "HEAD" and code >= 200 and code not in (204, 304) else b"")
+
+    def handle_expect_100(self):
+        try:
+            return super().handle_expect_100()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return False
 
     def log_message(self, format, *args):
         pass  # the page polls as you draw; a line per stroke would drown the console
@@ -193,9 +245,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Security-Policy",
                          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                          "connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
+        self._write_out(b"" if head else body)
+
+    def _write_out(self, body):
+        """Send the buffered headers and ``body``; a client that has hung up is dropped without a traceback."""
+        self.connection.settimeout(self.timeout)  # reads left a shorter timeout: what remained of the deadline
+        try:
+            self.end_headers()
+            if body:
+                self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away (closed the tab, cancelled): nobody to tell
 
     def _check_host(self):
         if not self.check_host:
@@ -236,19 +296,29 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self):
         if self.headers.get("Transfer-Encoding"):
             raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "chunked bodies are not accepted; send a Content-Length.")
-        length = self.headers.get("Content-Length")
-        if length is None:
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
+        if not lengths:
             raise _RequestError(HTTPStatus.LENGTH_REQUIRED, "Content-Length is required.")
-        if not length.strip().isdigit():
-            raise _RequestError(HTTPStatus.BAD_REQUEST, f"Content-Length {length!r} is not a number of bytes.")
-        length = int(length)
-        if length > MAX_BODY:
+        if len(lengths) > 1:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, "the request has several different Content-Length headers; "
+                                                        "send one.")
+        length = lengths.pop()
+        # ASCII digits only: str.isdigit() also takes '²' (byte 0xB2 of a Latin-1 header), which int() refuses.
+        if not (length.isascii() and length.isdigit()):
+            shown = f" (not {length!r})" if length.isascii() and length.isprintable() and len(length) <= 40 else ""
+            raise _RequestError(HTTPStatus.BAD_REQUEST, f"Content-Length must be a whole number of bytes{shown}, "
+                                                        "written in the digits 0-9.")
+        digits = length.lstrip("0") or "0"  # no int() of 5,000 digits: Python refuses it (ValueError)
+        if len(digits) > len(str(MAX_BODY)) or int(digits) > MAX_BODY:
+            shown = f"{int(digits):,} bytes" if len(digits) <= 40 else f"a {len(digits):,}-digit number of bytes"
             raise _RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                                f"body of {length:,} bytes, above the limit of {MAX_BODY:,}.")
+                                f"body of {shown}, above the limit of {MAX_BODY:,}; send a smaller drawing.")
+        length = int(digits)
         try:
             body = self.rfile.read(length)
         except TimeoutError:
-            raise _RequestError(HTTPStatus.REQUEST_TIMEOUT, "the body did not arrive in time.") from None
+            raise _RequestError(HTTPStatus.REQUEST_TIMEOUT,
+                                f"the request did not arrive within {self.timeout:g} s; send it at once.") from None
         if len(body) != length:
             raise _RequestError(HTTPStatus.BAD_REQUEST, f"body ended after {len(body)} of {length} bytes.")
         return body
@@ -260,12 +330,19 @@ def _parse_drawing(body):
         request = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _RequestError(HTTPStatus.BAD_REQUEST, f"the body is not JSON ({exc}).") from None
+    except RecursionError:  # [[[[... or {"a": {"a": ... thousands deep: json's parser recurses per level
+        raise _RequestError(HTTPStatus.BAD_REQUEST, 'the body\'s JSON is nested too deeply; send one flat object '
+                                                    '{"width": W, "height": H, "rgba": base64}.') from None
+    except ValueError:  # a number of more digits than Python converts (sys.get_int_max_str_digits())
+        raise _RequestError(HTTPStatus.BAD_REQUEST, "the body's JSON holds a number too long to read; width and "
+                                                    f"height are integers in 1..{MAX_SIDE}.") from None
     if not isinstance(request, dict):
         raise _RequestError(HTTPStatus.BAD_REQUEST, 'send a JSON object {"width": W, "height": H, "rgba": base64}.')
     width, height, rgba = request.get("width"), request.get("height"), request.get("rgba")
     for name, value in (("width", width), ("height", height)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SIDE:
-            raise _RequestError(HTTPStatus.BAD_REQUEST, f"{name} must be an integer in 1..{MAX_SIDE}, not {value!r}.")
+            raise _RequestError(HTTPStatus.BAD_REQUEST,
+                                f"{name} must be an integer in 1..{MAX_SIDE}, not {_shown(value)}.")
     if not isinstance(rgba, str):
         raise _RequestError(HTTPStatus.BAD_REQUEST, "rgba must be the canvas's RGBA bytes in base64.")
     try:
@@ -276,6 +353,14 @@ def _parse_drawing(body):
         raise _RequestError(HTTPStatus.BAD_REQUEST,
                             f"rgba holds {len(pixels)} bytes; a {width}x{height} RGBA canvas is {width * height * 4}.")
     return np.frombuffer(pixels, dtype=np.uint8).reshape(height, width, 4)
+
+
+def _shown(value):
+    """A JSON value for a message: short (a client's 6 MB string is not echoed), and no repr of deep lists."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        text = repr(value)
+        return text if len(text) <= 40 else f"{text[:30]}... (a {type(value).__name__} of {len(text):,} characters)"
+    return f"a JSON {'object' if isinstance(value, dict) else 'array'}"
 
 
 def _json(value):

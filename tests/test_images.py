@@ -237,6 +237,16 @@ def test_device_is_refused():
         load_digit_images("/dev/null")
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/mem"), reason="needs Linux's /proc/self/mem")
+def test_unreadable_file_is_a_data_error_naming_it(tmp_path):
+    # /proc/self/mem is a 'regular' file of size 0 whose read at offset 0 fails with EIO.
+    os.symlink("/proc/self/mem", tmp_path / "procmem.png")
+    with pytest.raises(DataError, match=r"procmem\.png: reading it failed \(Input/output error\).*normal file"):
+        read_image(tmp_path / "procmem.png")
+    with pytest.raises(FileNotFoundError):  # a missing file stays a FileNotFoundError
+        read_image(tmp_path / "missing.png")
+
+
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
 def test_symlinks_in_a_folder_may_not_lead_out_of_it(tmp_path, digits):
     outside, folder = tmp_path / "outside", tmp_path / "folder"

@@ -4,6 +4,7 @@ import base64
 import http.client
 import json
 import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -244,3 +245,196 @@ def test_the_base_servers_refusals_are_json_too(server, request_text, status):
     code, answer = raw_request(server, request_text)
     assert code == status and str(status) in answer["error"]
     assert post(server, canvas_body(one_stroke()))[0] == 200
+
+
+# --- what a hostile client sends (issue 12 / 15): each answered with a 4xx, no traceback, and the server goes on ---
+
+class _Uniform:
+    """A stand-in model that answers at once (or, with ``gate``, when the test lets it): no training needed."""
+
+    classes_ = np.arange(10)
+
+    def __init__(self, gate=None):
+        self.gate, self.entered = gate, threading.Event()
+
+    def predict_proba(self, X):
+        self.entered.set()
+        if self.gate is not None:
+            assert self.gate.wait(10), "the test never let the model answer"
+        return np.full((len(X), 10), 0.1)
+
+
+@pytest.fixture(scope="module")
+def stub_server():
+    """A server of a stand-in model: these tests are about HTTP, not about what a trained model reads."""
+    server = make_server(_Uniform(), port=0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def start_server():
+    """Start servers of their own (port 0) with a shorter deadline; shut them all down after the test."""
+    started = []
+
+    def start(model=None, timeout=None):
+        server = make_server(_Uniform() if model is None else model, port=0)
+        if timeout is not None:
+            server.RequestHandlerClass.timeout = timeout  # this server's own handler class
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.shutdown()
+        server.server_close()
+
+
+def post_raw(server, body, length=None, extra=b""):
+    """POST /predict with a Content-Length of raw bytes (``length``, default the true one)."""
+    length = str(len(body)).encode() if length is None else length
+    return raw_request(server, b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                               b"Connection: close\r\nContent-Length: " + length + b"\r\n" + extra + b"\r\n" + body)
+
+
+def hang_up(sock):
+    """Close with a TCP reset (SO_LINGER 0), as a browser tab that is closed mid-request does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000],
+                         ids=["lists", "objects"])
+def test_deeply_nested_json_gets_400_not_a_recursion_error(stub_server, capsys, body):
+    status, answer = post(stub_server, body)
+    assert status == 400 and "nested too deeply" in answer["error"] and '{"width": W' in answer["error"]
+    assert post(stub_server, canvas_body(one_stroke()))[0] == 200
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_number_too_long_to_read_gets_400(stub_server, capsys):
+    # Python converts at most 4300 digits to an int (sys.get_int_max_str_digits); json.loads raises ValueError.
+    status, answer = post(stub_server, b'{"width": ' + b"9" * 5000 + b', "height": 1, "rgba": ""}')
+    assert status == 400 and "number too long" in answer["error"] and "1..1024" in answer["error"]
+    assert "set_int_max_str_digits" not in answer["error"]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_huge_value_is_not_echoed_back(stub_server):
+    status, answer = post(stub_server, json.dumps({"width": "x" * 100_000, "height": 1, "rgba": ""}).encode())
+    assert status == 400 and "width must be an integer" in answer["error"] and len(answer["error"]) < 200
+
+
+@pytest.mark.parametrize("length", ["²".encode(), b"\xb2", "２".encode(), b"-1", b"1e3", b""])
+def test_a_content_length_that_is_not_digits_gets_400_without_mojibake(stub_server, capsys, length):
+    status, answer = post_raw(stub_server, b"{}", length=length)
+    assert status == 400 and "Content-Length must be a whole number of bytes" in answer["error"]
+    assert not any(ch in answer["error"] for ch in "\u00c2\u00b2\u00ef"), "undecodable bytes are not echoed"
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("length", [b"9" * 5000, b"0" * 5000 + b"7"])
+def test_a_content_length_of_thousands_of_digits_is_answered(stub_server, capsys, length):
+    status, answer = post_raw(stub_server, b"[1, 2 ]", length=length)
+    if length.startswith(b"9"):
+        assert status == 413 and "5,000-digit number of bytes" in answer["error"]
+    else:  # 7 with 5,000 leading zeros: the 7 bytes are read and parsed
+        assert status == 400 and "send a JSON object" in answer["error"]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_two_different_content_lengths_are_refused(stub_server):
+    status, answer = post_raw(stub_server, b"{}", extra=b"Content-Length: 999999\r\n")
+    assert status == 400 and "several different Content-Length" in answer["error"]
+
+
+def test_a_client_that_hangs_up_leaves_no_traceback(start_server, capsys):
+    gate = threading.Event()
+    model = _Uniform(gate)
+    server = start_server(model)
+    for _ in range(3):  # while its answer is written: BrokenPipeError / ConnectionResetError on the server
+        model.entered.clear()
+        gate.clear()
+        sock = socket.create_connection(server.server_address[:2], timeout=10)
+        body = canvas_body(one_stroke())
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        assert model.entered.wait(10), "the request reached the model"
+        hang_up(sock)
+        time.sleep(0.05)
+        gate.set()
+        time.sleep(0.2)  # the server writes its answer to the closed connection now
+    gate.set()
+    model.gate = None
+    for request in (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",  # while the request is read
+                    b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 1000\r\n\r\n{"):
+        for _ in range(5):
+            sock = socket.create_connection(server.server_address[:2], timeout=10)
+            sock.sendall(request)
+            hang_up(sock)
+    time.sleep(0.3)
+    assert post(server, canvas_body(one_stroke()))[0] == 200, "the server goes on"
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "BrokenPipeError" not in err and "ConnectionResetError" not in err
+
+
+def test_a_body_dripped_byte_by_byte_gets_408_at_the_deadline(start_server):
+    server = start_server(timeout=1.0)  # 10 s in use; each byte below comes well within a per-read timeout
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100000\r\n\r\n")
+        sock.settimeout(0.2)
+        start, reply = time.monotonic(), b""
+        while not reply and time.monotonic() - start < 6:
+            try:
+                sock.sendall(b" ")
+                reply = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        elapsed = time.monotonic() - start
+    assert elapsed < 4, f"the body was read for {elapsed:.1f} s, past the 1 s deadline"
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert b" 408 " in head.split(b"\r\n")[0] and "did not arrive within 1 s" in json.loads(body)["error"]
+    assert post(server, canvas_body(one_stroke()))[0] == 200
+
+
+def test_headers_dripped_line_by_line_are_dropped_at_the_deadline(start_server):
+    server = start_server(timeout=1.0)
+    with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        sock.sendall(b"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        sock.settimeout(0.2)
+        start, closed = time.monotonic(), False
+        while not closed and time.monotonic() - start < 6:
+            try:
+                sock.sendall(b"X-a: b\r\n")
+                closed = sock.recv(65536) == b""
+            except TimeoutError:
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+        elapsed = time.monotonic() - start
+    assert closed and elapsed < 4, f"headers were read for {elapsed:.1f} s, past the 1 s deadline"
+
+
+def test_a_whole_request_in_time_is_not_cut_by_the_deadline(start_server):
+    server = start_server(timeout=1.0)  # several requests on one connection: each has its own deadline
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=10)
+    for _ in range(3):
+        time.sleep(0.4)
+        connection.request("POST", "/predict", canvas_body(one_stroke()), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["classes"] == list(range(10))
+    connection.close()
+
+
+def test_the_base_servers_refusals_show_bytes_not_mojibake(stub_server):
+    code, answer = raw_request(stub_server, b"G\xe9T / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert code == 501 and "Unsupported method" in answer["error"]
+    assert "G\\xe9T" in answer["error"] and "\u00e9" not in answer["error"]

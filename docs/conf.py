@@ -60,8 +60,10 @@ numpydoc_validation_overrides = {"RT02": [r"\n\s*self : \w+"]}
 # Public names that fail today, each with the checks it fails: the owners fix
 # the docstring, then delete the entry (an entry excludes only that name).
 _PENDING_DOCSTRING_FIXES = {
-    "skdigits.recipes.TUTORIAL_RECIPE": "GL02 closing quotes, SS06 one-line summary",
-    "skdigits.recipes.FAST_RECIPE": "GL02 closing quotes, SS06 one-line summary",
+    # Sphinx reads a variable's docstring without its closing newline, so GL02 cannot pass for these.
+    "skdigits.recipes.TUTORIAL_RECIPE": "GL02 (a variable's docstring)",
+    "skdigits.recipes.FAST_RECIPE": "GL02 (a variable's docstring)",
+    "skdigits.recipes.ACCURATE_RECIPE": "GL02 (a variable's docstring)",
     "skdigits.network.make_loss": "RT03 return value has no description",
     "skdigits.network.count_weights": "RT03 return value has no description",
     "skdigits.network.SmoothedSparseCrossentropy.call": "RT03 return value has no description",

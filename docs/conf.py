@@ -64,10 +64,6 @@ _PENDING_DOCSTRING_FIXES = {
     "skdigits.recipes.TUTORIAL_RECIPE": "GL02 (a variable's docstring)",
     "skdigits.recipes.FAST_RECIPE": "GL02 (a variable's docstring)",
     "skdigits.recipes.ACCURATE_RECIPE": "GL02 (a variable's docstring)",
-    "skdigits.network.make_loss": "RT03 return value has no description",
-    "skdigits.network.count_weights": "RT03 return value has no description",
-    "skdigits.network.SmoothedSparseCrossentropy.call": "RT03 return value has no description",
-    "skdigits.network.SmoothedSparseCrossentropy.get_config": "RT03 return value has no description",
 }
 numpydoc_validation_exclude = {
     r"^(?!skdigits\.)",  # other projects' objects (scikeras', Keras') are theirs to document

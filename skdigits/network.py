@@ -179,6 +179,7 @@ def count_weights(image_shape, n_classes, filters, kernel_sizes, dense_units, *,
     Returns
     -------
     int
+        The number of weights (trainable or not) the network would have.
     """
     def layer(fan_in, units):
         return fan_in * units + (4 * units if batch_norm else units)
@@ -308,6 +309,7 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         Returns
         -------
         tensor of shape (batch,)
+            The cross-entropy of each sample against its smoothed target.
         """
         ops = keras.ops
         labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
@@ -320,6 +322,7 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         Returns
         -------
         dict
+            Keras' loss configuration with ``label_smoothing``.
         """
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
@@ -336,6 +339,8 @@ def make_loss(label_smoothing):
     Returns
     -------
     str or keras.losses.Loss
+        Keras' ``"sparse_categorical_crossentropy"`` for 0, else a
+        :class:`SmoothedSparseCrossentropy`.
     """
     if not label_smoothing:
         return "sparse_categorical_crossentropy"

@@ -26,3 +26,5 @@ MAX_ENSEMBLE_MEMBERS = 32
 MAX_EPOCHS = 10_000
 #: Images per gradient step.
 MAX_BATCH_SIZE = 1 << 16
+#: Pixels (width x height) of one image read or normalised: any phone camera's photo.
+MAX_IMAGE_PIXELS = 50_000_000

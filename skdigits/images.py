@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skdigits._limits import MAX_IMAGE_PIXELS
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 from skdigits.normalize import normalize_digit
 
@@ -37,7 +38,7 @@ __all__ = [
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 _FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP")
 MAX_BYTES = 20 * 2**20  # a large phone photo is 5-10 MB
-MAX_PIXELS = 50_000_000  # 50 megapixels: any phone camera; Pillow's own default warns at 89 M
+MAX_PIXELS = MAX_IMAGE_PIXELS  # 50 megapixels: any phone camera; Pillow's own default warns at 89 M
 MAX_IMAGES = 10_000
 _DECODE_SIDE = 1024  # larger images are reduced while decoding: the digit ends up 20x20 anyway
 

@@ -40,7 +40,8 @@ from skdigits._ink import (
     to_grey,
     white_on_black,
 )
-from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError
+from skdigits._limits import MAX_IMAGE_PIXELS
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 
 __all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
 
@@ -303,6 +304,11 @@ def _checked_pixels(image, scale, where):
         raise DataError(f"{where} has shape {array.shape}; expected (h, w) grey or (h, w, 1|3|4) channels.")
     if min(array.shape[:2]) < 1:
         raise DataError(f"{where} is empty (shape {array.shape}).")
+    if array.shape[0] * array.shape[1] > MAX_IMAGE_PIXELS:  # before any float copy of it
+        raise BudgetExceededError(
+            f"{where} has {array.shape[0] * array.shape[1]:,} pixels, over the budget "
+            f"MAX_IMAGE_PIXELS={MAX_IMAGE_PIXELS:,}; shrink it first (the digit ends up 20x20 anyway)."
+        )
     if array.dtype == bool:
         return array.astype(np.float32)
     if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
@@ -316,4 +322,5 @@ def _checked_pixels(image, scale, where):
             f"{where} has pixel values in [{low:g}, {high:g}], outside [0, scale={scale:g}]; "
             "pass the value of full white as scale (255 for 8-bit, 65535 for 16-bit, 1.0 for floats in [0, 1])."
         )
-    return pixels / np.float32(scale)
+    pixels /= np.float32(scale)  # in place: the copy above is ours
+    return pixels

@@ -301,3 +301,16 @@ def test_any_image_gives_a_digit_or_a_data_error(pixels, channels):
         assert str(exc).startswith("image 0")
     else:
         assert out.shape == (1, 28, 28) and out.dtype == np.uint8 and out.max() > 0
+
+
+def test_an_image_over_the_pixel_budget_is_refused_before_any_copy():
+    import resource
+
+    from skdigits.exceptions import BudgetExceededError
+    from skdigits.normalize import DigitNormalizer
+
+    huge = np.zeros((8000, 8000), np.uint8)  # 64 megapixels: over the 50 M budget, 64 MB as it is
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(BudgetExceededError, match="64,000,000 pixels.*MAX_IMAGE_PIXELS=50,000,000"):
+        DigitNormalizer().fit_transform([huge])
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB: no 256 MB float copy

@@ -403,6 +403,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if kwargs:
             raise _params.ParameterError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
+        _params.validate_params(self)  # partial_fit on a fitted model skips _initialize, and set_params checks nothing
         # A fresh stream per (seed, epoch) keeps partial_fit epochs distinct.
         rng = np.random.RandomState([self._seed, initial_epoch])
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)

@@ -384,3 +384,10 @@ def test_partial_fit_refuses_labels_it_was_not_fitted_on():
         model.partial_fit(IMAGES[:4], np.full(4, 99))
     model.partial_fit(IMAGES[:4], Y[:4])  # known labels still train
     assert len(model.history_["loss"]) == 2
+
+
+def test_partial_fit_checks_parameters_set_after_fitting():
+    model = CNNDigitClassifier(**TINY).fit(IMAGES, Y)
+    model.set_params(learning_rate=math.inf)
+    with pytest.raises(InvalidParameterError, match="'learning_rate'"):
+        model.partial_fit(IMAGES, Y)

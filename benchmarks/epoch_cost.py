@@ -1,0 +1,95 @@
+"""Where an epoch's time goes: the defaults' epoch time and GFLOP/s against variants that each remove one cost.
+
+Trains one ``CNNDigitClassifier`` per variant on the training digits and
+alternates single epochs between them (``partial_fit``), so that slow
+phases of a shared machine hit every variant alike; the first epoch of each
+(graph tracing) is dropped. Variants (each the defaults with one change):
+
+* ``no-augment``: without the in-graph random warp;
+* ``constant-rate``: without the per-batch one-cycle callback;
+* ``steps-per-execution-8``: Keras runs 8 steps per call into the graph;
+* ``batch-64``, ``batch-256``: twice the steps of half the images, or half
+  the steps of twice the images;
+* ``valid-padding``: unpadded convolutions (about half the arithmetic);
+* ``predict``: the forward pass alone (``predict_proba`` of the training
+  digits, timed the same way).
+
+GFLOP/s counts 2 per multiply-add of the Conv2D and Dense layers, times 3
+in training (forward, input gradients, weight gradients), times the images.
+Prints the median epoch seconds, GFLOP/s and the median per-epoch ratio to
+the defaults.
+
+    python benchmarks/epoch_cost.py [--epochs 4]
+"""
+
+import time
+
+from _common import EpochTimer, load_scaled, median, parser, write_results
+from frontier import forward_flops
+
+VARIANTS = {
+    "defaults": {},
+    "no-augment": {"augment": False},
+    "constant-rate": {"lr_schedule": "constant"},
+    "steps-per-execution-8": {},
+    "batch-64": {"batch_size": 64},
+    "batch-256": {"batch_size": 256},
+    "valid-padding": {"padding": "valid"},
+}
+
+
+def classifier(name, params, timer):
+    """A CNNDigitClassifier for the variant (steps_per_execution needs a compile option no parameter sets)."""
+    from skdigits import CNNDigitClassifier
+
+    class Variant(CNNDigitClassifier):
+        def _compile_network(self, model):
+            model = super()._compile_network(model)
+            if name == "steps-per-execution-8":
+                model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], steps_per_execution=8)
+            return model
+
+    return Variant(**params, random_state=0, callbacks=[timer])
+
+
+def main():
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--epochs", type=int, default=4, help="timed epochs per variant, after one warm-up epoch")
+    args = p.parse_args()
+
+    X, y = load_scaled(args.train)
+    timers = {name: EpochTimer() for name in VARIANTS}
+    models = {name: classifier(name, params, timers[name]) for name, params in VARIANTS.items()}
+    times = {name: [] for name in [*VARIANTS, "predict"]}
+    for epoch in range(args.epochs + 1):
+        for name, model in models.items():
+            model.partial_fit(X, y)
+            if epoch:
+                times[name].append(timers[name].times[-1])
+        start = time.perf_counter()
+        models["defaults"].predict_proba(X)
+        if epoch:
+            times["predict"].append(time.perf_counter() - start)
+            print(f"epoch {epoch}: " + ", ".join(f"{n} {t[-1]:.2f} s" for n, t in times.items()), flush=True)
+
+    rows = []
+    for name, seconds in times.items():
+        model = models.get(name, models["defaults"])
+        flop = forward_flops(model.model_) * len(X) * (1 if name == "predict" else 3)
+        rows.append({"variant": name, "median_seconds": median(seconds),
+                     "gflops_per_second": flop / median(seconds) / 1e9,
+                     "ratio_to_defaults": median([a / b for a, b in zip(seconds, times["defaults"])]),
+                     "forward_mflop_per_image": forward_flops(model.model_) / 1e6, "seconds": seconds})
+    print()
+    print("| variant | forward MFLOP/image | median epoch | GFLOP/s | ratio to the defaults' epoch |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['variant']} | {r['forward_mflop_per_image']:.1f} | {r['median_seconds']:.2f} s "
+              f"| {r['gflops_per_second']:.0f} | {r['ratio_to_defaults']:.3f} |")
+    path = write_results("epoch_cost", {"command": f"python benchmarks/epoch_cost.py --epochs {args.epochs}",
+                                        "n_images": len(X), "rows": rows}, args.json)
+    print(f"results: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""The accuracy-time frontier: each recipe's training time against its test accuracy, log-loss and calibration.
+
+Trains ``CNNDigitClassifier(**recipe, random_state=seed)`` on the training
+digits for every recipe (``tutorial``: ``TUTORIAL_RECIPE``; ``defaults``:
+``CNNDigitClassifier()``, i.e. ``FAST_RECIPE``; ``accurate``:
+``ACCURATE_RECIPE``) and seed, alternating the recipes within each seed so
+that slow phases of a shared machine hit all of them alike, and scores the
+test digits: accuracy, log-loss, ECE (15 equal-width confidence bins, from
+``calibration.py``) and the mean top probability. Training time is the wall
+time of ``fit`` (graph tracing included). GFLOP/s is the training
+arithmetic over that time: 3 x the forward pass's multiply-adds x 2 (the
+forward pass, then the gradients of the inputs and of the weights), counted
+from the convolution and dense layers only, x images x epochs. The time
+ratio against the tutorial is the median of the per-seed ratios.
+
+With ``--ensemble k``, the ``accurate`` networks of seeds 0 .. k-1 (the
+ones already trained, and more seeds as needed) are also scored as an
+ensemble: their probabilities averaged, which is what
+``CNNEnsembleClassifier.predict_proba`` computes for members of those seeds;
+its training time is the sum of theirs.
+
+Nothing is chosen here: the recipes were chosen on held-out digits
+(``recipe_search.py --heldout``). Prints a Markdown table, writes
+``results/frontier.json`` and plots accuracy against training time, one
+point per recipe and ensemble (the medians; bars span the seeds), to
+``--plot`` (default ``docs/_static/frontier.png``).
+
+    python benchmarks/frontier.py [--seeds 0 1 2] [--recipes tutorial defaults accurate] [--ensemble 5]
+"""
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _common import load_scaled, median, parser, write_results
+from calibration import scores
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def recipes():
+    """The recipes by name, as keyword arguments of CNNDigitClassifier."""
+    from skdigits.recipes import ACCURATE_RECIPE, TUTORIAL_RECIPE
+
+    return {"tutorial": TUTORIAL_RECIPE, "defaults": {}, "accurate": ACCURATE_RECIPE}
+
+
+def forward_flops(model):
+    """Floating-point operations of one image's forward pass: 2 per multiply-add of the Conv2D and Dense layers."""
+    total = 0
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "Conv2D":
+            _, height, width, channels = layer.output.shape
+            total += height * width * channels * int(np.prod(layer.kernel_size)) * layer.input.shape[-1]
+        elif kind == "Dense":
+            total += layer.input.shape[-1] * layer.units
+    return 2 * total
+
+
+def train_and_score(params, seed, X, y, X_test, y_test):
+    """Fit one network; return its fit seconds, test probabilities and measured figures."""
+    from skdigits import CNNDigitClassifier
+
+    clf = CNNDigitClassifier(**params, random_state=seed)
+    start = time.perf_counter()
+    clf.fit(X, y)
+    seconds = time.perf_counter() - start
+    proba = clf.predict_proba(X_test)
+    flops = 3 * forward_flops(clf.model_) * len(X) * clf.epochs
+    return proba, {"seed": seed, "seconds": seconds, "gflops_per_second": flops / seconds / 1e9,
+                   "forward_mflop_per_image": forward_flops(clf.model_) / 1e6,
+                   **scores(proba, np.searchsorted(clf.classes_, y_test))}
+
+
+def summarise(name, runs, tutorial_seconds):
+    """One table row: medians over the seeds, and the median per-seed time ratio against the tutorial."""
+    row = {"recipe": name, "n_runs": len(runs)}
+    for key in ("seconds", "accuracy", "log_loss", "ece", "mean_top_probability", "gflops_per_second"):
+        row[key] = median([r[key] for r in runs])
+    row["accuracy_range"] = [min(r["accuracy"] for r in runs), max(r["accuracy"] for r in runs)]
+    row["seconds_range"] = [min(r["seconds"] for r in runs), max(r["seconds"] for r in runs)]
+    if tutorial_seconds:
+        row["time_ratio_to_tutorial"] = median([r["seconds"] / tutorial_seconds[r["seed"]] for r in runs
+                                                if r["seed"] in tutorial_seconds])
+    return row
+
+
+def markdown(rows):
+    """The table, in Markdown."""
+    lines = ["| recipe | runs | training time (median) | x tutorial | test accuracy (median) | log-loss | "
+             "ECE (15 bins) | mean top probability | GFLOP/s |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio, speed = r.get("time_ratio_to_tutorial"), r["gflops_per_second"]
+        lines.append(
+            f"| {r['recipe']} | {r['n_runs']} | {r['seconds']:.1f} s | {'' if ratio is None else f'{ratio:.3f}'} "
+            f"| {r['accuracy']:.4f} | {r['log_loss']:.4f} | {r['ece']:.4f} | {r['mean_top_probability']:.3f} "
+            f"| {'' if speed is None else f'{speed:.0f}'} |")
+    return "\n".join(lines)
+
+
+def plot(rows, path, title):
+    """Accuracy against training time, one point per row, bars spanning the seeds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for r in rows:
+        seconds, accuracy = r["seconds"], r["accuracy"]
+        ax.errorbar(seconds, accuracy, fmt="o",
+                    xerr=[[seconds - r["seconds_range"][0]], [r["seconds_range"][1] - seconds]],
+                    yerr=[[accuracy - r["accuracy_range"][0]], [r["accuracy_range"][1] - accuracy]], capsize=3)
+        ax.annotate(r["recipe"], (seconds, accuracy), textcoords="offset points", xytext=(6, -12), fontsize=9)
+    ax.set_xscale("log")
+    ax.set_xlabel("training time on 8,000 digits (s, log scale)")
+    ax.set_ylabel("accuracy on the 10,000 MNIST test digits")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main():
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--recipes", nargs="+", choices=("tutorial", "defaults", "accurate"),
+                   default=["tutorial", "defaults", "accurate"])
+    p.add_argument("--ensemble", type=int, default=0, help="also score k accurate networks averaged (seeds 0..k-1)")
+    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "_static" / "frontier.png")
+    args = p.parse_args()
+
+    X, y = load_scaled(args.train)
+    X_test, y_test = load_scaled(args.test)
+    params = recipes()
+    runs = {name: [] for name in args.recipes}
+    accurate_proba = {}
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    for seed in args.seeds:
+        for name in args.recipes:
+            proba, run = train_and_score(params[name], seed, X, y, X_test, y_test)
+            runs[name].append(run)
+            if name == "accurate":
+                accurate_proba[seed] = proba
+            print(f"{name:9s} seed {seed}: {run['seconds']:6.1f} s, accuracy {run['accuracy']:.4f}, "
+                  f"log-loss {run['log_loss']:.4f}, ECE {run['ece']:.4f}, {run['gflops_per_second']:.0f} GFLOP/s",
+                  flush=True)
+    tutorial_seconds = {r["seed"]: r["seconds"] for r in runs.get("tutorial", [])}
+    rows = [summarise(name, group, tutorial_seconds) for name, group in runs.items()]
+
+    ensemble = None
+    if args.ensemble:
+        members = [r for r in runs.get("accurate", []) if r["seed"] < args.ensemble]
+        for seed in range(args.ensemble):
+            if seed not in accurate_proba:
+                accurate_proba[seed], run = train_and_score(params["accurate"], seed, X, y, X_test, y_test)
+                members.append(run)
+                print(f"accurate seed {seed} (ensemble member): {run['seconds']:6.1f} s, "
+                      f"accuracy {run['accuracy']:.4f}", flush=True)
+        proba = np.mean([accurate_proba[seed] for seed in range(args.ensemble)], axis=0)
+        seconds = sum(r["seconds"] for r in members)
+        ensemble = {"seed": 0, "seconds": seconds, "gflops_per_second": None, **scores(proba, y_test),
+                    "members": members}
+        row = summarise(f"{args.ensemble} x accurate", [ensemble], {})
+        row["gflops_per_second"] = median([r["gflops_per_second"] for r in members])
+        if tutorial_seconds:
+            row["time_ratio_to_tutorial"] = seconds / median(list(tutorial_seconds.values()))
+        rows.append(row)
+
+    table = markdown(rows)
+    print()
+    print(table)
+    title = f"{len(X):,} training digits, seeds {', '.join(map(str, args.seeds))}; {started}"
+    plot(rows, args.plot, title)
+    path = write_results("frontier", {
+        "command": "python benchmarks/frontier.py --seeds " + " ".join(map(str, args.seeds))
+                   + " --recipes " + " ".join(args.recipes) + (f" --ensemble {args.ensemble}" if args.ensemble else ""),
+        "started": started, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
+        "ensemble": ensemble, "table": table, "plot": str(args.plot),
+    }, args.json)
+    print(f"results: {path}\nplot: {args.plot}")
+
+
+if __name__ == "__main__":
+    main()

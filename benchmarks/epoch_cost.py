@@ -24,8 +24,9 @@ the defaults.
 
 import time
 
-from _common import EpochTimer, load_scaled, median, parser, write_results
 from frontier import forward_flops
+
+from _common import EpochTimer, load_scaled, median, parser, write_results
 
 VARIANTS = {
     "defaults": {},

@@ -32,9 +32,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from calibration import scores
 
 from _common import load_scaled, median, parser, write_results
-from calibration import scores
 
 ROOT = Path(__file__).resolve().parents[1]
 

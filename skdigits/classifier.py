@@ -4,19 +4,15 @@ We build on scikeras' KerasClassifier for its fit/predict orchestration,
 label encoding and model pickling, and replace the parts that are wrong
 under scikit-learn >= 1.6 or that leak global state:
 
-* scikeras lists ClassifierMixin after BaseEstimator, so scikit-learn's
-  tags call it no classifier (and cross-validation is not stratified); a
-  metaclass puts ClassifierMixin first in the MRO.
-* scikeras seeds by setting global Python/NumPy/TensorFlow seeds and op
-  determinism. We seed every initializer, random layer and the shuffle
-  explicitly instead, and touch no global state.
-* Parameters are plain constructor arguments, as scikit-learn expects,
-  validated at fit against ``_parameter_constraints``.
-* A fit whose loss stops being finite raises TrainingDivergedError and
-  leaves the classifier unfitted, so no NaN network is kept or saved.
+* scikeras lists ClassifierMixin after BaseEstimator (so scikit-learn calls
+  it no classifier); a metaclass puts ClassifierMixin first in the MRO.
+* scikeras seeds global Python/NumPy/TensorFlow state; we seed every
+  initializer, random layer and the shuffle, and touch no global state.
+* Parameters are plain constructor arguments, checked at fit against
+  ``_parameter_constraints``. A fit whose loss stops being finite raises
+  TrainingDivergedError and leaves the classifier unfitted.
 
-The scikeras hooks we override are private; :mod:`skdigits._compat` lists
-them, with the versions checked.
+The scikeras hooks we override are private: :mod:`skdigits._compat` lists them.
 """
 
 import numpy as np

@@ -1,7 +1,8 @@
 """The accuracy-time frontier: each recipe's training time against its test accuracy, log-loss and calibration.
 
 Trains ``CNNDigitClassifier(**recipe, random_state=seed)`` on the training
-digits for every recipe (``tutorial``: ``TUTORIAL_RECIPE``; ``defaults``:
+digits for every recipe (``keras-tutorial``: the tutorial hand-written in
+Keras, ``keras_tutorial.py``, no skdigits; ``tutorial``: ``TUTORIAL_RECIPE``; ``defaults``:
 ``CNNDigitClassifier()``, i.e. ``FAST_RECIPE``; ``accurate``:
 ``ACCURATE_RECIPE``) and seed, alternating the recipes within each seed so
 that slow phases of a shared machine hit all of them alike, and scores the
@@ -11,7 +12,7 @@ time of ``fit`` (graph tracing included). GFLOP/s is the training
 arithmetic over that time: 3 x the forward pass's multiply-adds x 2 (the
 forward pass, then the gradients of the inputs and of the weights), counted
 from the convolution and dense layers only, x images x epochs. The time
-ratio against the tutorial is the median of the per-seed ratios.
+ratios against the two tutorials are medians of the per-seed ratios.
 
 With ``--ensemble k``, the ``accurate`` networks of seeds 0 .. k-1 (the
 ones already trained, and more seeds as needed) are also scored as an
@@ -25,12 +26,13 @@ Nothing is chosen here: the recipes were chosen on held-out digits
 point per recipe and ensemble (the medians; bars span the seeds), to
 ``--plot`` (default ``docs/_static/frontier.png``).
 
-    python benchmarks/frontier.py [--seeds 0 1 2] [--recipes tutorial defaults accurate] [--ensemble 5]
+    python benchmarks/frontier.py [--seeds 0 1 2] [--recipes keras-tutorial tutorial defaults accurate] [--ensemble 5]
 """
 
 import time
 from pathlib import Path
 
+import keras_tutorial
 import numpy as np
 from calibration import scores
 
@@ -39,11 +41,14 @@ from _common import load_scaled, median, parser, write_results
 ROOT = Path(__file__).resolve().parents[1]
 
 
+RECIPES = ("keras-tutorial", "tutorial", "defaults", "accurate")
+
+
 def recipes():
-    """The recipes by name, as keyword arguments of CNNDigitClassifier."""
+    """The recipes by name, as keyword arguments of CNNDigitClassifier (``keras-tutorial`` is not one: None)."""
     from skdigits.recipes import ACCURATE_RECIPE, TUTORIAL_RECIPE
 
-    return {"tutorial": TUTORIAL_RECIPE, "defaults": {}, "accurate": ACCURATE_RECIPE}
+    return {"keras-tutorial": None, "tutorial": TUTORIAL_RECIPE, "defaults": {}, "accurate": ACCURATE_RECIPE}
 
 
 def forward_flops(model):
@@ -60,41 +65,50 @@ def forward_flops(model):
 
 
 def train_and_score(params, seed, X, y, X_test, y_test):
-    """Fit one network; return its fit seconds, test probabilities and measured figures."""
+    """Fit one network (``params`` None: the hand-written Keras tutorial); return its fit seconds, test
+    probabilities and measured figures."""
     from skdigits import CNNDigitClassifier
 
-    clf = CNNDigitClassifier(**params, random_state=seed)
     start = time.perf_counter()
-    clf.fit(X, y)
-    seconds = time.perf_counter() - start
-    proba = clf.predict_proba(X_test)
-    flops = 3 * forward_flops(clf.model_) * len(X) * clf.epochs
+    if params is None:
+        model, epochs = keras_tutorial.fit(X, y, seed), keras_tutorial.EPOCHS
+        seconds = time.perf_counter() - start
+        proba, classes = model.predict(X_test, batch_size=1024, verbose=0), y_test
+    else:
+        clf = CNNDigitClassifier(**params, random_state=seed).fit(X, y)
+        seconds = time.perf_counter() - start
+        model, epochs = clf.model_, clf.epochs
+        proba, classes = clf.predict_proba(X_test), np.searchsorted(clf.classes_, y_test)
+    flops = 3 * forward_flops(model) * len(X) * epochs
     return proba, {"seed": seed, "seconds": seconds, "gflops_per_second": flops / seconds / 1e9,
-                   "forward_mflop_per_image": forward_flops(clf.model_) / 1e6,
-                   **scores(proba, np.searchsorted(clf.classes_, y_test))}
+                   "forward_mflop_per_image": forward_flops(model) / 1e6, **scores(proba, classes)}
 
 
-def summarise(name, runs, tutorial_seconds):
-    """One table row: medians over the seeds, and the median per-seed time ratio against the tutorial."""
+def summarise(name, runs, tutorial_seconds, keras_seconds=None):
+    """One table row: medians over the seeds, and the median per-seed time ratios against the tutorial
+    (through skdigits, and hand-written in Keras)."""
     row = {"recipe": name, "n_runs": len(runs)}
     for key in ("seconds", "accuracy", "log_loss", "ece", "mean_top_probability", "gflops_per_second"):
         row[key] = median([r[key] for r in runs])
     row["accuracy_range"] = [min(r["accuracy"] for r in runs), max(r["accuracy"] for r in runs)]
     row["seconds_range"] = [min(r["seconds"] for r in runs), max(r["seconds"] for r in runs)]
-    if tutorial_seconds:
-        row["time_ratio_to_tutorial"] = median([r["seconds"] / tutorial_seconds[r["seed"]] for r in runs
-                                                if r["seed"] in tutorial_seconds])
+    for key, base in (("time_ratio_to_tutorial", tutorial_seconds), ("time_ratio_to_keras_tutorial", keras_seconds)):
+        if base and any(r["seed"] in base for r in runs):
+            row[key] = median([r["seconds"] / base[r["seed"]] for r in runs if r["seed"] in base])
     return row
 
 
 def markdown(rows):
     """The table, in Markdown."""
-    lines = ["| recipe | runs | training time (median) | x tutorial | test accuracy (median) | log-loss | "
-             "ECE (15 bins) | mean top probability | GFLOP/s |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| recipe | runs | training time (median) | x hand-written Keras tutorial | x tutorial recipe "
+             "| test accuracy (median) | log-loss | ECE (15 bins) | mean top probability | GFLOP/s |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        ratio, speed = r.get("time_ratio_to_tutorial"), r["gflops_per_second"]
+        keras_ratio, ratio, speed = (r.get("time_ratio_to_keras_tutorial"), r.get("time_ratio_to_tutorial"),
+                                     r["gflops_per_second"])
         lines.append(
-            f"| {r['recipe']} | {r['n_runs']} | {r['seconds']:.1f} s | {'' if ratio is None else f'{ratio:.3f}'} "
+            f"| {r['recipe']} | {r['n_runs']} | {r['seconds']:.1f} s "
+            f"| {'' if keras_ratio is None else f'{keras_ratio:.3f}'} | {'' if ratio is None else f'{ratio:.3f}'} "
             f"| {r['accuracy']:.4f} | {r['log_loss']:.4f} | {r['ece']:.4f} | {r['mean_top_probability']:.3f} "
             f"| {'' if speed is None else f'{speed:.0f}'} |")
     return "\n".join(lines)
@@ -128,8 +142,7 @@ def plot(rows, path, title):
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--recipes", nargs="+", choices=("tutorial", "defaults", "accurate"),
-                   default=["tutorial", "defaults", "accurate"])
+    p.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
     p.add_argument("--ensemble", type=int, default=0, help="also score k accurate networks averaged (seeds 0..k-1)")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "_static" / "frontier.png")
     args = p.parse_args()
@@ -150,7 +163,8 @@ def main():
                   f"log-loss {run['log_loss']:.4f}, ECE {run['ece']:.4f}, {run['gflops_per_second']:.0f} GFLOP/s",
                   flush=True)
     tutorial_seconds = {r["seed"]: r["seconds"] for r in runs.get("tutorial", [])}
-    rows = [summarise(name, group, tutorial_seconds) for name, group in runs.items()]
+    keras_seconds = {r["seed"]: r["seconds"] for r in runs.get("keras-tutorial", [])}
+    rows = [summarise(name, group, tutorial_seconds, keras_seconds) for name, group in runs.items()]
 
     ensemble = None
     if args.ensemble:
@@ -167,8 +181,10 @@ def main():
                     "members": members}
         row = summarise(f"{args.ensemble} x accurate", [ensemble], {})
         row["gflops_per_second"] = median([r["gflops_per_second"] for r in members])
-        if tutorial_seconds:
-            row["time_ratio_to_tutorial"] = seconds / median(list(tutorial_seconds.values()))
+        for key, base in (("time_ratio_to_tutorial", tutorial_seconds),
+                          ("time_ratio_to_keras_tutorial", keras_seconds)):
+            if base:
+                row[key] = seconds / median(list(base.values()))
         rows.append(row)
 
     table = markdown(rows)

@@ -20,15 +20,6 @@ import numpy as np
 
 from _common import load_npz, parser, write_results
 
-# Until `--recipe accurate` is wired into the command line, a recipe that the
-# CLI does not list is registered from skdigits.recipes (NAME_RECIPE) first;
-# for the recipes it lists this changes nothing.
-_CLI = (
-    "import sys, skdigits.recipes as r, skdigits.cli.options as o; name = sys.argv[1]; "
-    "o.RECIPES.setdefault(name, getattr(r, name.upper() + '_RECIPE')); "
-    "from skdigits.cli import main; sys.exit(main(sys.argv[2:]))"
-)
-
 
 def tiled(X, n):
     """The first ``n`` rows of ``X`` repeated as often as needed, flattened to 784 columns."""
@@ -52,7 +43,7 @@ def write_csvs(args, workdir):
 
 def measure(recipe, train, test, workdir):
     """Run ``skdigits run`` for one recipe under /usr/bin/time -v; return wall seconds and peak RSS (MiB)."""
-    command = [sys.executable, "-c", _CLI, recipe, "run", "--train", str(train), "--test", str(test),
+    command = [sys.executable, "-m", "skdigits", "run", "--train", str(train), "--test", str(test),
                "--recipe", recipe, "--random-state", "0", "--output-dir", str(workdir / f"out-{recipe}")]
     done = subprocess.run(["/usr/bin/time", "-v", *command], capture_output=True, text=True)
     # A failed run still reports what it cost up to the failure, and the error's last line.

@@ -125,4 +125,15 @@ def test_the_frontier_counts_the_tutorial_networks_arithmetic():
     # Multiply-adds: conv1 28*28*32*25, conv2 14*14*64*9*32, conv3 14*14*64*9*64, dense 7*7*64*256, output 256*10.
     macs = 28 * 28 * 32 * 25 + 14 * 14 * 64 * 9 * 32 + 14 * 14 * 64 * 9 * 64 + 7 * 7 * 64 * 256 + 256 * 10
     assert module.forward_flops(build_cnn(image_shape=(28, 28), n_classes=10)) == 2 * macs
-    assert set(module.recipes()) == {"tutorial", "defaults", "accurate"}
+    assert set(module.recipes()) == {"keras-tutorial", "tutorial", "defaults", "accurate"}
+
+
+def test_the_hand_written_keras_tutorial_is_the_tutorials_network():
+    """The side-by-side compares like with like: the same layers, weights and arithmetic as TUTORIAL_RECIPE's."""
+    from skdigits.network import build_cnn
+
+    module = _benchmark("frontier")
+    hand_written, ours = module.keras_tutorial.build(0), build_cnn(image_shape=(28, 28), n_classes=10)
+    assert module.forward_flops(hand_written) == module.forward_flops(ours)
+    assert hand_written.count_params() == ours.count_params()
+    assert type(hand_written.optimizer).__name__ == "RMSprop" and module.keras_tutorial.EPOCHS == 30

@@ -76,6 +76,24 @@ CANDIDATES.update({
     }.items()
 })
 
+# A second round for the defaults (2026-12-01, seeds 0-2, --heldout, temperature on as in CHOSEN), measured
+# against the tutorial's own held-out median ("reference": 0.9905), the goal's yardstick. None reached it:
+# 10 epochs 0.9900, unpadded x 10 0.9900, the rest lower (benchmarks/README.md has the table).
+CANDIDATES.update({
+    name: dict(CANDIDATES[CHOSEN], **change) for name, change in {
+        "ls10-T-10ep": dict(epochs=10),
+        "ls10-T-8ep-lr4": dict(epochs=8, learning_rate=4e-3),
+        "ls10-T-6ep-lr4": dict(epochs=6, learning_rate=4e-3),
+        "ls10-T-valid-10ep": dict(padding="valid", epochs=10),
+        "ls10-T-valid-8ep": dict(padding="valid", epochs=8),
+        "ls10-T-b256-10ep": dict(batch_size=256, learning_rate=6e-3, epochs=10),
+        "ls10-T-valid-32-48-10ep": dict(padding="valid", filters=(32, 48), epochs=10),
+        "ls10-T-stride": dict(downsample="stride"),
+        "ls10-T-stride-10ep": dict(downsample="stride", epochs=10),
+        "ls10-T-stride-64-128-12ep": dict(downsample="stride", filters=(64, 128), epochs=12),
+    }.items()
+})
+
 # Networks of the leading Kaggle notebooks' kind (Chris Deotte's: 32C3-32C3-32C5 stride 2, 64C3-64C3-64C5
 # stride 2, 128C4, batch norm), compared on 2026-12-01 with --heldout. ACCURATE_CHOSEN is
 # skdigits.ACCURATE_RECIPE (tests/test_recipes.py checks it).

@@ -11,6 +11,11 @@ phases of a shared machine hit every variant alike; the first epoch of each
 * ``batch-64``, ``batch-256``: twice the steps of half the images, or half
   the steps of twice the images;
 * ``valid-padding``: unpadded convolutions (about half the arithmetic);
+* ``mixed-bfloat16``: Keras' global ``mixed_bfloat16`` policy while the
+  network is built (bfloat16 arithmetic in every layer, float32 weights),
+  which no skdigits parameter sets. Only CPUs with
+  AVX512_BF16 or AMX compute bfloat16 natively; elsewhere oneDNN emulates it
+  (``ONEDNN_MAX_CPU_ISA=AVX2`` shows an AVX2 laptop's case on this machine);
 * ``predict``: the forward pass alone (``predict_proba`` of the training
   digits, timed the same way).
 
@@ -19,9 +24,10 @@ in training (forward, input gradients, weight gradients), times the images.
 Prints the median epoch seconds, GFLOP/s and the median per-epoch ratio to
 the defaults.
 
-    python benchmarks/epoch_cost.py [--epochs 4]
+    python benchmarks/epoch_cost.py [--epochs 4] [--variants defaults mixed-bfloat16 ...]
 """
 
+import os
 import time
 
 from frontier import forward_flops
@@ -36,14 +42,25 @@ VARIANTS = {
     "batch-64": {"batch_size": 64},
     "batch-256": {"batch_size": 256},
     "valid-padding": {"padding": "valid"},
+    "mixed-bfloat16": {},
 }
 
 
 def classifier(name, params, timer):
-    """A CNNDigitClassifier for the variant (steps_per_execution needs a compile option no parameter sets)."""
+    """A CNNDigitClassifier for the variant (steps_per_execution and the dtype policy are no parameters)."""
     from skdigits import CNNDigitClassifier
+    from skdigits._backend import keras
 
     class Variant(CNNDigitClassifier):
+        def _build_keras_model(self):
+            if name != "mixed-bfloat16":
+                return super()._build_keras_model()
+            keras.mixed_precision.set_global_policy("mixed_bfloat16")  # read by the layers as they are built
+            try:
+                return super()._build_keras_model()
+            finally:
+                keras.mixed_precision.set_global_policy("float32")
+
         def _compile_network(self, model):
             model = super()._compile_network(model)
             if name == "steps-per-execution-8":
@@ -56,12 +73,15 @@ def classifier(name, params, timer):
 def main():
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=4, help="timed epochs per variant, after one warm-up epoch")
+    p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS),
+                   help="the variants to time (the defaults always)")
     args = p.parse_args()
 
     X, y = load_scaled(args.train)
-    timers = {name: EpochTimer() for name in VARIANTS}
-    models = {name: classifier(name, params, timers[name]) for name, params in VARIANTS.items()}
-    times = {name: [] for name in [*VARIANTS, "predict"]}
+    variants = {name: VARIANTS[name] for name in VARIANTS if name == "defaults" or name in args.variants}
+    timers = {name: EpochTimer() for name in variants}
+    models = {name: classifier(name, params, timers[name]) for name, params in variants.items()}
+    times = {name: [] for name in [*variants, "predict"]}
     for epoch in range(args.epochs + 1):
         for name, model in models.items():
             model.partial_fit(X, y)
@@ -87,7 +107,8 @@ def main():
     for r in rows:
         print(f"| {r['variant']} | {r['forward_mflop_per_image']:.1f} | {r['median_seconds']:.2f} s "
               f"| {r['gflops_per_second']:.0f} | {r['ratio_to_defaults']:.3f} |")
-    path = write_results("epoch_cost", {"command": f"python benchmarks/epoch_cost.py --epochs {args.epochs}",
+    command = f"python benchmarks/epoch_cost.py --epochs {args.epochs} --variants {' '.join(variants)}"
+    path = write_results("epoch_cost", {"command": command, "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
                                         "n_images": len(X), "rows": rows}, args.json)
     print(f"results: {path}")
 

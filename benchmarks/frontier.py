@@ -24,12 +24,14 @@ Nothing is chosen here: the recipes were chosen on held-out digits
 (``recipe_search.py --heldout``). Prints a Markdown table, writes
 ``results/frontier.json`` and plots accuracy against training time, one
 point per recipe and ensemble (the medians; bars span the seeds), to
-``--plot`` (default ``docs/_static/frontier.png``).
+``--plot`` (default ``docs/_static/frontier.png``); ``--replot
+results/frontier.json`` redraws it from a saved run.
 
     python benchmarks/frontier.py [--seeds 0 1 2] [--ensemble 5 10]
                                   [--recipes keras-tutorial tutorial defaults accurate]
 """
 
+import json
 import time
 from pathlib import Path
 
@@ -123,13 +125,17 @@ def plot(rows, path, title):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for r in rows:
+    for i, r in enumerate(rows):
         seconds, accuracy = r["seconds"], r["accuracy"]
         ax.errorbar(seconds, accuracy, fmt="o",
                     xerr=[[seconds - r["seconds_range"][0]], [r["seconds_range"][1] - seconds]],
                     yerr=[[accuracy - r["accuracy_range"][0]], [r["accuracy_range"][1] - accuracy]], capsize=3)
-        ax.annotate(r["recipe"], (seconds, accuracy), textcoords="offset points", xytext=(6, -12), fontsize=9)
+        # Neighbours (the two tutorials, the two ensembles) get labels on opposite sides.
+        ax.annotate(r["recipe"], (seconds, accuracy), textcoords="offset points",
+                    xytext=(6, -12) if i % 2 else (-6, 6), ha="left" if i % 2 else "right", fontsize=9)
     ax.set_xscale("log")
+    times = [r["seconds"] for r in rows]
+    ax.set_xlim(min(times) / 1.6, max(times) * 1.6)
     ax.set_xlabel("training time on 8,000 digits (s, log scale)")
     ax.set_ylabel("accuracy on the 10,000 MNIST test digits")
     ax.set_title(title, fontsize=10)
@@ -147,7 +153,15 @@ def main():
     p.add_argument("--ensemble", type=int, nargs="*", default=[],
                    help="also score k accurate networks averaged (seeds 0..k-1), for each k given")
     p.add_argument("--plot", type=Path, default=ROOT / "docs" / "_static" / "frontier.png")
+    p.add_argument("--replot", type=Path, default=None, help="redraw the plot from this results JSON, training nothing")
     args = p.parse_args()
+    if args.replot:
+        results = json.loads(args.replot.read_text())
+        plot(results["rows"], args.plot, f"{results['n_train']:,} training digits, seeds "
+             f"{', '.join(map(str, sorted({r['seed'] for runs in results['runs'].values() for r in runs})))}; "
+             f"{results['started']}")
+        print(f"plot: {args.plot}")
+        return
 
     X, y = load_scaled(args.train)
     X_test, y_test = load_scaled(args.test)

@@ -1,4 +1,6 @@
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -127,6 +129,30 @@ def test_seeded_fit_leaves_no_global_random_state(small_images):
     unseeded = _fit(X, y, random_state=None)
     assert unseeded.predict(X).shape == y.shape
     tf.random.uniform((2,))
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="known bug: the per-epoch shuffle is tf.data's Dataset.shuffle(seed=...), whose stream TensorFlow derives "
+           "from its global seed too, so keras.utils.set_random_seed changes a seeded fit; a fix (shuffle orders drawn "
+           "without TensorFlow's seed) changes every seed's results")
+def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
+    # In child processes: setting the global seed here would change the other tests' fits.
+    script = (
+        "import sys, numpy as np; from skdigits import CNNDigitClassifier\n"
+        "if sys.argv[1] == 'seeded':\n"
+        "    from skdigits._backend import keras; keras.utils.set_random_seed(0)\n"
+        "X = np.random.RandomState(0).rand(64, 64).astype('float32'); y = np.arange(64) % 4\n"
+        "clf = CNNDigitClassifier(filters=(4,), dense_units=8, epochs=2, batch_size=8, augment=False,\n"
+        "                         random_state=0).fit(X, y)\n"
+        "np.save(sys.argv[2], clf.predict_proba(X))\n"
+    )
+    probabilities = []
+    for mode in ("unseeded", "seeded"):
+        out = tmp_path / f"{mode}.npy"
+        subprocess.run([sys.executable, "-c", script, mode, str(out)], check=True, capture_output=True, timeout=300)
+        probabilities.append(np.load(out))
+    np.testing.assert_array_equal(*probabilities)
 
 
 def test_unseeded_fits_differ(small_images):

@@ -20,6 +20,13 @@ ensemble, for each k: their probabilities averaged, which is what
 ``CNNEnsembleClassifier.predict_proba`` computes for members of those seeds;
 its training time is the sum of theirs.
 
+``keras-tutorial`` seeds Keras' global random state, as the tutorial does
+(``keras.utils.set_random_seed(seed)``), and through a known bug (the
+per-epoch shuffle follows TensorFlow's global seed, see
+``tests/test_classifier.py``) that changes the shuffle of the skdigits fits
+that follow it in the process: with it in ``--recipes``, those train as
+after ``keras.utils.set_random_seed(seed)`` of the last such run.
+
 Nothing is chosen here: the recipes were chosen on held-out digits
 (``recipe_search.py --heldout``). Prints a Markdown table, writes
 ``results/frontier.json`` and plots accuracy against training time, one

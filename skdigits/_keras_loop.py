@@ -51,6 +51,11 @@ def split(y, fraction, rng):
 def batches(arrays, batch_size, shuffle_seed=None):
     """A tf.data pipeline of batches; shuffled per epoch by gathering seeded index batches.
 
+    Each pass over the dataset (each epoch) draws its order from a NumPy
+    stream seeded by ``shuffle_seed`` alone. ``Dataset.shuffle(seed=...)``
+    would not do: TensorFlow derives its stream from the global seed too, so
+    ``keras.utils.set_random_seed`` would change a seeded fit.
+
     Parameters
     ----------
     arrays : tuple of ndarray
@@ -70,12 +75,25 @@ def batches(arrays, batch_size, shuffle_seed=None):
         ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
     else:
         ds = (
-            tf.data.Dataset.range(n)
-            .shuffle(n, seed=shuffle_seed, reshuffle_each_iteration=True)
-            .batch(batch_size)
+            tf.data.Dataset.from_generator(
+                _epoch_orders(n, batch_size, shuffle_seed), output_signature=tf.TensorSpec([None], tf.int64))
+            # from_generator cannot know its length; Keras' progress bar and epoch ends want it.
+            .apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
             .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
         )
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_orders(n, batch_size, seed):
+    """A generator function whose every call yields the index batches of the next permutation of ``range(n)``."""
+    rng = np.random.RandomState(seed)
+
+    def one_epoch():
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+    return one_epoch
 
 
 class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):

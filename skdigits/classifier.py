@@ -148,8 +148,8 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout, augmentation, shuffling and the
         validation split. An int gives identical results on every fit (on the
-        CPU), without changing any global random state; but the shuffle also
-        follows TensorFlow's global seed if you set one (a known bug).
+        CPU), without changing or reading any global random state
+        (``keras.utils.set_random_seed`` does not change a seeded fit).
     verbose : int, default=0
         Keras' training output: 0 silent, 1 progress bar, 2 one line per epoch.
 

@@ -131,11 +131,6 @@ def test_seeded_fit_leaves_no_global_random_state(small_images):
     tf.random.uniform((2,))
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="known bug: the per-epoch shuffle is tf.data's Dataset.shuffle(seed=...), whose stream TensorFlow derives "
-           "from its global seed too, so keras.utils.set_random_seed changes a seeded fit; a fix (shuffle orders drawn "
-           "without TensorFlow's seed) changes every seed's results")
 def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
     # In child processes: setting the global seed here would change the other tests' fits.
     script = (
@@ -143,7 +138,7 @@ def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
         "if sys.argv[1] == 'seeded':\n"
         "    from skdigits._backend import keras; keras.utils.set_random_seed(0)\n"
         "X = np.random.RandomState(0).rand(64, 64).astype('float32'); y = np.arange(64) % 4\n"
-        "clf = CNNDigitClassifier(filters=(4,), dense_units=8, epochs=2, batch_size=8, augment=False,\n"
+        "clf = CNNDigitClassifier(filters=(4,), dense_units=8, epochs=2, batch_size=8, validation_split=0.25,\n"
         "                         random_state=0).fit(X, y)\n"
         "np.save(sys.argv[2], clf.predict_proba(X))\n"
     )
@@ -153,6 +148,24 @@ def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
         subprocess.run([sys.executable, "-c", script, mode, str(out)], check=True, capture_output=True, timeout=300)
         probabilities.append(np.load(out))
     np.testing.assert_array_equal(*probabilities)
+
+
+def test_each_epoch_is_a_fresh_seeded_permutation_of_the_rows():
+    from skdigits._keras_loop import batches
+
+    X, y = np.zeros((10, 1), dtype="float32"), np.arange(10)
+
+    def epochs(seed, n=3):
+        ds = batches((X, y), 4, shuffle_seed=seed)
+        assert ds.cardinality() == 3  # Keras needs the length for its progress bar and epoch ends
+        return [np.concatenate([labels.numpy() for _, labels in ds]) for _ in range(n)]
+
+    first = epochs(0)
+    for order in first:
+        np.testing.assert_array_equal(np.sort(order), y)
+    assert not np.array_equal(first[0], first[1])
+    np.testing.assert_array_equal(np.stack(first), np.stack(epochs(0)))
+    assert not np.array_equal(np.stack(first), np.stack(epochs(1)))
 
 
 def test_unseeded_fits_differ(small_images):

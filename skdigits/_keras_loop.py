@@ -51,10 +51,12 @@ def split(y, fraction, rng):
 def batches(arrays, batch_size, shuffle_seed=None):
     """A tf.data pipeline of batches; shuffled per epoch by gathering seeded index batches.
 
-    Each pass over the dataset (each epoch) draws its order from a NumPy
-    stream seeded by ``shuffle_seed`` alone. ``Dataset.shuffle(seed=...)``
-    would not do: TensorFlow derives its stream from the global seed too, so
-    ``keras.utils.set_random_seed`` would change a seeded fit.
+    Each pass over the dataset (each epoch) shuffles with a stateless
+    shuffle keyed by ``shuffle_seed`` and the pass's number alone.
+    ``Dataset.shuffle(seed=...)`` would not do: TensorFlow derives its stream
+    from the global seed too, so ``keras.utils.set_random_seed`` would change
+    a seeded fit. (``Dataset.from_generator`` over NumPy permutations would
+    not either: every such dataset stays in TensorFlow's py_func registry.)
 
     Parameters
     ----------
@@ -74,26 +76,20 @@ def batches(arrays, batch_size, shuffle_seed=None):
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
     else:
+        passes = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+        def order(_):
+            # A stateless shuffle keyed by (seed, pass): a new order every epoch, no global seed involved.
+            key = tf.stack([tf.constant(shuffle_seed, tf.int64), passes.assign_add(1)])
+            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+
         ds = (
-            tf.data.Dataset.from_generator(
-                _epoch_orders(n, batch_size, shuffle_seed), output_signature=tf.TensorSpec([None], tf.int64))
-            # from_generator cannot know its length; Keras' progress bar and epoch ends want it.
+            tf.data.Dataset.range(1).map(order).unbatch().batch(batch_size)
+            # unbatch hides the length; Keras' progress bar and epoch ends want it.
             .apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
             .map(lambda idx: tuple(tf.gather(t, idx) for t in tensors))
         )
     return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _epoch_orders(n, batch_size, seed):
-    """A generator function whose every call yields the index batches of the next permutation of ``range(n)``."""
-    rng = np.random.RandomState(seed)
-
-    def one_epoch():
-        order = rng.permutation(n)
-        for start in range(0, n, batch_size):
-            yield order[start:start + batch_size]
-
-    return one_epoch
 
 
 class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):

@@ -21,6 +21,8 @@ from skdigits._csv_format import fail, non_utf8
 # no letter of TRUE, NA or inf.
 _NUMBER_BYTES = b"0123456789,.+-eE \t\r\n"
 _NOT_NUMBER = re.compile(rb"[^0-9,.+\-eE \t\r\n]")
+# The spaces a cell may carry around its number: str.strip() would also take "\x1c" and "\u2003".
+_CELL_SPACE = " \t\r\n"
 
 
 def parse_block(path, block, first_line, names):
@@ -161,7 +163,8 @@ def _float_or_nan(raw):
     if isinstance(raw, (bool, np.bool_)):
         return np.nan
     if isinstance(raw, str):  # Python's float() also takes "1_0" and non-ASCII digits; a CSV number is plainer
-        return float(raw) if _PLAIN_NUMBER.fullmatch(raw.strip()) else np.nan
+        text = raw.strip(_CELL_SPACE)
+        return float(text) if _PLAIN_NUMBER.fullmatch(text) else np.nan
     try:
         return float(raw)
     except (TypeError, ValueError):
@@ -176,7 +179,7 @@ def _floats(col):
 
 
 def _missing(raw):
-    return pd.isna(raw) or (isinstance(raw, str) and not raw.strip())
+    return pd.isna(raw) or (isinstance(raw, str) and not raw.strip(_CELL_SPACE))
 
 
 def _check_range(path, values, first_line, names):

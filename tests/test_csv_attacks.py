@@ -176,6 +176,11 @@ def test_quoted_header_is_read(csv_file):
     ("3", "1_0", r"line 3, column 2 \(pixel0\): '1_0' is not a number"),
     ("3", "\u0661", r"line 3, column 2 \(pixel0\): '\u0661' is not a number"),  # an Arabic-Indic 1
     ("3", "  ", r"line 3, column 2 \(pixel0\): the value is missing"),
+    # Characters str.strip() takes for spaces but a CSV number may not carry (the fuzz test below found \x1c).
+    ("\x1c3", "0", r"line 3, column 1 \(label\): '\\x1c3' is not a number"),
+    ("3", "0\x1f", r"line 3, column 2 \(pixel0\): '0\\x1f' is not a number"),
+    ("\x1d", "0", r"line 3, column 1 \(label\): '\\x1d' is not a number"),
+    ("3", "\u20031", r"line 3, column 2 \(pixel0\): '\\u20031' is not a number"),  # an em space
     ("3", "2.5e0", r"line 3, column 2 \(pixel0\): 2.5 is not a whole number"),
     ("-0", "256", r"line 3, column 2 \(pixel0\): value 256 is out of range"),
 ])

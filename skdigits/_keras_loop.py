@@ -76,12 +76,13 @@ def batches(arrays, batch_size, shuffle_seed=None):
     if shuffle_seed is None:
         ds = tf.data.Dataset.from_tensor_slices(tensors).batch(batch_size)
     else:
+        # Counts the passes that read a batch: an iterator Keras makes but never reads runs no map.
         passes = tf.Variable(0, dtype=tf.int64, trainable=False)
 
         def order(_):
             # A stateless shuffle keyed by (seed, pass): a new order every epoch, no global seed involved.
             key = tf.stack([tf.constant(shuffle_seed, tf.int64), passes.assign_add(1)])
-            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key)
+            return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=key, alg="philox")
 
         ds = (
             tf.data.Dataset.range(1).map(order).unbatch().batch(batch_size)

@@ -64,9 +64,12 @@ def digits():
 
 
 def tiny_search(**params):
-    """2 candidates x 2 folds of a tiny network; 3 epochs at a high learning rate so it learns something."""
+    """2 candidates x 2 folds of a tiny network, trained long enough to learn something.
+
+    With 3 epochs, one of 8 (optimizer, seed) pairs scored 0.18 (chance is 0.1); with 6, the lowest was 0.40.
+    """
     pipe = make_digit_pipeline(filters=(4, 8), kernel_sizes=3, dense_units=16, augment=False,
-                               epochs=3, batch_size=16, learning_rate=0.005, random_state=0)
+                               epochs=6, batch_size=16, learning_rate=0.005, random_state=0)
     return GridSearchCV(pipe, GRID, cv=FOLDS, scoring=SCORING, refit="accuracy", **params)
 
 

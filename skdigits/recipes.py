@@ -7,8 +7,8 @@ tutorial's. ``benchmarks/recipe_search.py`` chose FAST_RECIPE on 2,000
 MNIST training digits that are in neither shared/ data file (the test set
 unused); ``benchmarks/time_to_accuracy.py`` then measured it on the 10,000
 MNIST test digits: 0.23 of the tutorial's training time, to a median
-accuracy over seeds 0 to 2 of 0.9912 against the tutorial's 0.9910 (0.285
-of it at the same median 0.9912 on a faster CPU, ``frontier.py``).
+accuracy over seeds 0 to 2 of 0.9912 against the tutorial's 0.9910 (0.284
+of it at the same median 0.9915 on a faster CPU, ``frontier.py``).
 :data:`ACCURATE_RECIPE` trades training time for accuracy
 (``benchmarks/frontier.py`` measures all three).
 """
@@ -89,7 +89,7 @@ his 42,000, the network wants less regularisation and more epochs. At seed
 0, 60 epochs, label smoothing 0.1, batches of 64 and 60 epochs with label
 smoothing did no better (0.9950, 0.9950, 0.9945, 0.9935; log-loss 0.0162,
 0.0191, 0.0175, 0.0278 against 0.0148). On the
-test digits: median 0.9933 over seeds 0 to 2, 0.9948 for five networks. No
+test digits: median 0.9939 over seeds 0 to 2, 0.9947 for five networks. No
 temperature scaling, as for the tutorial's recipe (no label smoothing). It
 sets every parameter that FAST_RECIPE sets, so that it does not depend on
 the defaults, and it needs images of at least 28x28.

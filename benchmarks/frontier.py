@@ -23,7 +23,7 @@ its training time is the sum of theirs.
 ``keras-tutorial`` seeds Keras' global random state, as the tutorial does
 (``keras.utils.set_random_seed(seed)``); that no longer reaches the
 skdigits fits after it (``tests/test_classifier.py`` checks it). The runs
-of 2026-12-01 before 14:00 UTC predate that fix: there, those fits
+of 2026-12-01 before 14:26 UTC predate that fix: there, those fits
 shuffled as after ``keras.utils.set_random_seed`` of the last such seed.
 
 Nothing is chosen here: the recipes were chosen on held-out digits

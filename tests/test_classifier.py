@@ -168,6 +168,34 @@ def test_each_epoch_is_a_fresh_seeded_permutation_of_the_rows():
     assert not np.array_equal(np.stack(first), np.stack(epochs(1)))
 
 
+def test_fit_trains_each_epoch_on_one_fresh_pass_over_the_rows(monkeypatch):
+    import skdigits.classifier
+    from skdigits._keras_loop import batches
+
+    seen = []  # the labels of every training batch Keras reads, in order
+
+    def recording(arrays, batch_size, shuffle_seed=None):
+        ds = batches(arrays, batch_size, shuffle_seed)
+        if shuffle_seed is None:  # the validation pass
+            return ds
+
+        def record(*batch):
+            tf.py_function(lambda labels: seen.append(labels.numpy()), [batch[1]], [])
+            return batch
+
+        return ds.map(record)
+
+    monkeypatch.setattr(skdigits.classifier, "batches", recording)
+    n, epochs = 20, 3
+    X, y = np.random.RandomState(0).rand(n, 64).astype("float32"), np.arange(n)  # one row per class
+    CNNDigitClassifier(filters=(2,), dense_units=4, epochs=epochs, batch_size=8, augment=False,
+                       random_state=0).fit(X, y)
+    orders = np.concatenate(seen).reshape(epochs, n)
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), y)
+    assert len({tuple(order) for order in orders}) == epochs
+
+
 def test_unseeded_fits_differ(small_images):
     X, y = small_images
     a = _fit(X, y, random_state=None).predict_proba(X)

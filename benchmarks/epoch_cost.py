@@ -55,11 +55,12 @@ def classifier(name, params, timer):
         def _build_keras_model(self):
             if name != "mixed-bfloat16":
                 return super()._build_keras_model()
+            before = keras.mixed_precision.global_policy()
             keras.mixed_precision.set_global_policy("mixed_bfloat16")  # read by the layers as they are built
             try:
                 return super()._build_keras_model()
             finally:
-                keras.mixed_precision.set_global_policy("float32")
+                keras.mixed_precision.set_global_policy(before)
 
         def _compile_network(self, model):
             model = super()._compile_network(model)

@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 
 from skdigits import CNNDigitClassifier
 from skdigits._backend import keras, tf
+from skdigits._keras_loop import batches
 
 
 def _fit(X, y, **params):
@@ -151,8 +152,6 @@ def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
 
 
 def test_each_epoch_is_a_fresh_seeded_permutation_of_the_rows():
-    from skdigits._keras_loop import batches
-
     X, y = np.zeros((10, 1), dtype="float32"), np.arange(10)
 
     def epochs(seed, n=3):
@@ -170,7 +169,6 @@ def test_each_epoch_is_a_fresh_seeded_permutation_of_the_rows():
 
 def test_fit_trains_each_epoch_on_one_fresh_pass_over_the_rows(monkeypatch):
     import skdigits.classifier
-    from skdigits._keras_loop import batches
 
     seen = []  # the labels of every training batch Keras reads, in order
 

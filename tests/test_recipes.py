@@ -133,8 +133,8 @@ def test_the_hand_written_keras_tutorial_is_the_tutorials_network():
     from skdigits.network import build_cnn
 
     module = _benchmark("frontier")
-    # No seed: the global seeds the tutorial sets would change later tests' fits in this process (see
-    # test_classifier.py::test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed).
+    # No seed: keras.utils.set_random_seed would reseed Python's, NumPy's and TensorFlow's global
+    # streams for every later test in this process.
     hand_written, ours = module.keras_tutorial.build(None), build_cnn(image_shape=(28, 28), n_classes=10)
     assert module.forward_flops(hand_written) == module.forward_flops(ours)
     assert hand_written.count_params() == ours.count_params()

@@ -12,7 +12,7 @@ so that ``import skdigits`` itself stays free of TensorFlow.
 import os
 import sys
 
-from skdigits import _compat
+from skdigits.utils import compat
 
 
 def tensorflow_logs_requested():
@@ -91,9 +91,9 @@ def _import_quietly():
 
 tf, keras = _import_quietly()
 
-# scikeras patches keras.Model.__reduce__ on import (see skdigits._compat);
+# scikeras patches keras.Model.__reduce__ on import (see skdigits.utils.compat);
 # doing it here makes every fitted model picklable no matter which skdigits
 # module loads first.
-_compat.install_keras_pickling()
+compat.install_keras_pickling()
 
 __all__ = ["keras", "tensorflow_logs_requested", "tf", "thread_budget"]

@@ -9,14 +9,14 @@ step, so every new network that is fitted leaves ~7 MB behind
 per fit/predict cycle without this, 0.66 MB with it). The entries are only
 read while a graph is being traced, so once no fit is running they can go.
 
-The registry is private TensorFlow; :func:`skdigits._compat.tensorflow_gradient_registry`
+The registry is private TensorFlow; :func:`skdigits.utils.compat.tensorflow_gradient_registry`
 reaches it, and ``tests/test_compat.py`` fails if it moves.
 """
 
 import contextlib
 import threading
 
-from skdigits._compat import tensorflow_gradient_registry
+from skdigits.utils.compat import tensorflow_gradient_registry
 
 _lock = threading.Lock()
 _active = 0

@@ -10,7 +10,7 @@ prediction and validation always see the original images.
 import math
 
 from skdigits._backend import keras
-from skdigits._params import AUGMENTATION_CONSTRAINTS, validate
+from skdigits.utils.constraints import AUGMENTATION_CONSTRAINTS, validate
 
 ops = keras.ops
 

@@ -12,14 +12,13 @@ under scikit-learn >= 1.6 or that leak global state:
   ``_parameter_constraints``. A fit whose loss stops being finite raises
   TrainingDivergedError and leaves the classifier unfitted.
 
-The scikeras hooks we override are private: :mod:`skdigits._compat` lists them.
+The scikeras hooks we override are private: :mod:`skdigits.utils.compat` lists them.
 """
 
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from skdigits import _compat, _params
 from skdigits._gradient_registry import releasing_traced_gradients
 from skdigits._interrupt import deferred_keyboard_interrupt
 from skdigits._keras_loop import (
@@ -32,20 +31,21 @@ from skdigits._keras_loop import (
     split,
     training_callbacks,
 )
-from skdigits._most_probable import MostProbableClass
 from skdigits._pickling import NetworkPickling
-from skdigits._validation import check_sample_weight, validate_images, validate_labels
 from skdigits.calibration import fit_temperature, scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.network import build_cnn, make_loss, make_optimizer
+from skdigits.utils import compat, constraints
+from skdigits.utils.most_probable import MostProbableClass
+from skdigits.utils.validation import check_sample_weight, validate_images, validate_labels
 
 _CALIBRATION_IMAGES = 10_000
-# scikeras' base class, imported once TensorFlow is loaded (quietly), its hooks checked.
-KerasClassifier = _compat.scikeras_classifier()
+# scikeras' base class, its hooks checked; TensorFlow is already loaded, quietly, by skdigits._backend.
+KerasClassifier = compat.scikeras_classifier()
 
 
 class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
-                         metaclass=_compat.ClassifierMixinFirst):
+                         metaclass=compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 
     The defaults (:data:`skdigits.recipes.FAST_RECIPE`) are the Kaggle
@@ -194,7 +194,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     warm_start = False
     class_weight = None
 
-    _parameter_constraints = _params.CLASSIFIER_CONSTRAINTS
+    _parameter_constraints = constraints.CLASSIFIER_CONSTRAINTS
 
     def __init__(
         self,
@@ -252,7 +252,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         self.verbose = verbose
 
     # Plain scikit-learn parameter handling instead of scikeras' routing.
-    _get_param_names = _compat.sklearn_param_names
+    _get_param_names = compat.sklearn_param_names
     set_params = BaseEstimator.set_params
     __repr__ = BaseEstimator.__repr__
 
@@ -341,14 +341,14 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
     def _check_params(self):
-        _params.validate_params(self)
+        constraints.validate_params(self)
         name = type(self).__name__
-        self._layers = _params.layer_widths(self.filters, self.kernel_sizes, name)
+        self._layers = constraints.layer_widths(self.filters, self.kernel_sizes, name)
         make_optimizer(self.optimizer, self.learning_rate)  # an unknown optimizer name fails here, before building
 
     def _initialize(self, X, y=None):
         self._check_params()
-        self._seed = _params.draw_seed(self.random_state)
+        self._seed = constraints.draw_seed(self.random_state)
         return super()._initialize(X, y)
 
     def _validate_data(self, X=None, y=None, reset=False, y_numeric=False):
@@ -399,8 +399,9 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
 
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if kwargs:
-            raise _params.ParameterError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
-        _params.validate_params(self)  # partial_fit on a fitted model skips _initialize, and set_params checks nothing
+            raise constraints.ParameterError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
+        # partial_fit on a fitted model skips _initialize, and set_params checks nothing.
+        constraints.validate_params(self)
         # A fresh stream per (seed, epoch) keeps partial_fit epochs distinct.
         rng = np.random.RandomState([self._seed, initial_epoch])
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)

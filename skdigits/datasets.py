@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skdigits._atomic import atomic_write
 from skdigits._csv_format import N_PIXELS, PIXEL_COLUMNS
 from skdigits._csv_reader import CsvBudgets, read_digit_csv
 from skdigits.exceptions import DataError, DataTypeError
+from skdigits.utils.atomic import atomic_write
 
 __all__ = [
     "load_digit_recognizer", "load_sample", "write_digit_recognizer", "write_submission",
@@ -241,7 +241,7 @@ def write_digit_recognizer(X, path, y=None):
         If ``X`` or ``y`` does not hold numbers.
     skdigits.exceptions.OutputPathError
         If ``path`` is a folder, a block device or socket, in a missing
-        folder, or in ``/proc`` or ``/sys`` (see :func:`skdigits._atomic.atomic_write`).
+        folder, or in ``/proc`` or ``/sys`` (see :func:`skdigits.utils.atomic.atomic_write`).
 
     Examples
     --------

@@ -6,8 +6,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from skdigits._most_probable import MostProbableClass
-from skdigits._params import ENSEMBLE_CONSTRAINTS, validate_params
+from skdigits.utils.constraints import ENSEMBLE_CONSTRAINTS, validate_params
+from skdigits.utils.most_probable import MostProbableClass
 
 
 def _seeded(estimator, seed):

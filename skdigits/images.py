@@ -27,9 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from skdigits._limits import MAX_IMAGE_PIXELS
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 from skdigits.normalize import normalize_digit
+from skdigits.utils.limits import MAX_IMAGE_PIXELS
 
 __all__ = [
     "load_digit_images", "predict_image_files", "list_image_files", "read_image", "as_model_input", "IMAGE_SUFFIXES",

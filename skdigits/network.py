@@ -14,11 +14,11 @@ import math
 
 import numpy as np
 
-from skdigits import _params
 from skdigits._backend import keras
-from skdigits._params import conv_blocks
 from skdigits.augmentation import RandomDigitAffine
 from skdigits.exceptions import BudgetExceededError
+from skdigits.utils import constraints
+from skdigits.utils.constraints import conv_blocks
 
 layers = keras.layers
 
@@ -104,10 +104,11 @@ def build_cnn(
     args = dict(image_shape=image_shape, n_classes=n_classes, filters=filters, kernel_sizes=kernel_sizes,
                 dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm,
                 downsample=downsample, padding=padding, block_dropout=block_dropout, seed=seed)
-    _params.validate(_params.BUILD_CNN_CONSTRAINTS, args, "build_cnn")
+    constraints.validate(constraints.BUILD_CNN_CONSTRAINTS, args, "build_cnn")
     if augmentation is not None and not set(augmentation) <= {"rotation", "zoom", "shift"}:
-        _params.fail("build_cnn", "augmentation", augmentation, "a dict with keys among 'rotation', 'zoom', 'shift'")
-    filters, kernel_sizes = _params.layer_widths(filters, kernel_sizes, "build_cnn")
+        constraints.fail("build_cnn", "augmentation", augmentation,
+                         "a dict with keys among 'rotation', 'zoom', 'shift'")
+    filters, kernel_sizes = constraints.layer_widths(filters, kernel_sizes, "build_cnn")
     # Keras' layers refuse NumPy ints (np.int64(8) units), which the checks above accept.
     image_shape, n_classes, dense_units, dropout = tuple(map(int, image_shape)), int(n_classes), int(dense_units), \
         float(dropout)
@@ -204,7 +205,7 @@ def _check_unpadded_fit(image_shape, filters, kernel_sizes, downsample):
                 continue  # 'same'-padded stride 2: the halving below
             height, width = height - kernel_sizes[i] + 1, width - kernel_sizes[i] + 1
             if min(height, width) < 1:
-                raise _params.ParameterError(
+                raise constraints.ParameterError(
                     f"build_cnn: padding='valid' is not valid for {image_shape[0]}x{image_shape[1]} images: "
                     f"unpadded, conv{i + 1} ({kernel_sizes[i]}x{kernel_sizes[i]}) has no pixels left; use "
                     "padding='same' or larger images."
@@ -264,7 +265,7 @@ def make_optimizer(optimizer, learning_rate=None):
     try:
         opt = keras.optimizers.get(optimizer)
     except ValueError:
-        raise _params.ParameterError(
+        raise constraints.ParameterError(
             f"optimizer={optimizer!r} is not a Keras optimizer; use a name such as "
             "'rmsprop', 'adam' or 'sgd', or a keras.optimizers.Optimizer instance."
         ) from None

@@ -40,8 +40,8 @@ from skdigits._ink import (
     to_grey,
     white_on_black,
 )
-from skdigits._limits import MAX_IMAGE_PIXELS
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
+from skdigits.utils.limits import MAX_IMAGE_PIXELS
 
 __all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
 

@@ -13,8 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from skdigits._shapes import resolve_image_shape
 from skdigits.reports import _format_value, grid_search_report
+from skdigits.utils.shapes import resolve_image_shape
 
 __all__ = [
     "plot_learning_curves",

@@ -12,11 +12,11 @@ TensorFlow, Keras or scikeras (nor h5py, except for a legacy format-1 file).
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from skdigits._most_probable import MostProbableClass
-from skdigits._params import CLASSIFIER_PARAMETERS
-from skdigits._validation import validate_images
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, UnsafeModelError
 from skdigits.persistence.reader import Estimators, load_safe
+from skdigits.utils.constraints import CLASSIFIER_PARAMETERS
+from skdigits.utils.most_probable import MostProbableClass
+from skdigits.utils.validation import validate_images
 
 __all__ = ["load_predictor", "DigitPredictor", "DigitEnsemblePredictor"]
 
@@ -334,12 +334,12 @@ class _Predictors(Estimators):
 
 def _check_classifier_params(params, where):
     """The classifier's own constraints (TensorFlow-free), but on the Keras objects it would build."""
-    from skdigits import _params
+    from skdigits.utils.constraints import CLASSIFIER_CONSTRAINTS, validate
 
     keras_built = ("optimizer", "callbacks")  # kept as checked configs here: Keras is not imported
-    constraints = {name: rule for name, rule in _params.CLASSIFIER_CONSTRAINTS.items() if name not in keras_built}
+    constraints = {name: rule for name, rule in CLASSIFIER_CONSTRAINTS.items() if name not in keras_built}
     try:
-        _params.validate(constraints, {name: params[name] for name in constraints if name in params},
+        validate(constraints, {name: params[name] for name in constraints if name in params},
                          "CNNDigitClassifier")
     except InvalidParameterError as exc:
         raise UnsafeModelError(f"{where}: {exc}") from None

@@ -6,9 +6,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skdigits._params import TRANSFORMER_CONSTRAINTS, validate_params
-from skdigits._validation import validate_images
 from skdigits.exceptions import DataError
+from skdigits.utils.constraints import TRANSFORMER_CONSTRAINTS, validate_params
+from skdigits.utils.validation import validate_images
 
 
 class DigitImageTransformer(TransformerMixin, BaseEstimator):

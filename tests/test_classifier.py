@@ -290,7 +290,7 @@ def test_batch_norm_adds_a_normalisation_before_each_relu(small_images):
 
 
 def test_fits_leave_no_traced_graphs_in_tensorflows_gradient_registry(small_images):
-    from skdigits._compat import tensorflow_gradient_registry
+    from skdigits.utils.compat import tensorflow_gradient_registry
 
     X, y = small_images
     registry = tensorflow_gradient_registry()

@@ -1,4 +1,4 @@
-"""Every private API skdigits relies on (skdigits/_compat.py) still exists and behaves as assumed.
+"""Every private API skdigits relies on (skdigits/compat.py) still exists and behaves as assumed.
 
 These fail loudly when scikit-learn, scikeras, Keras or TensorFlow move an
 internal, instead of skdigits going quietly wrong (a memory fix that stops
@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from sklearn.base import ClassifierMixin, is_classifier
 
-from skdigits import _compat
-from skdigits._params import Number, PositiveInts
+from skdigits.utils import compat
+from skdigits.utils.constraints import Number, PositiveInts
 
 
 def test_the_checked_versions_name_real_distributions():
-    for distribution, version in _compat.CHECKED_ON.items():
+    for distribution, version in compat.CHECKED_ON.items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", version)
         importlib.metadata.version(distribution)  # raises if the name is wrong
 
@@ -30,7 +30,7 @@ def test_the_checked_versions_name_real_distributions():
 def test_make_constraint_keeps_skdigits_constraints_as_they_are():
     # skdigits' constraints subclass Interval and Options because make_constraint accepts no other.
     for constraint in (Number(Real, 0, 1, closed="left"), PositiveInts(64)):
-        assert _compat.make_constraint(constraint) is constraint
+        assert compat.make_constraint(constraint) is constraint
 
 
 class _WithFit:
@@ -39,23 +39,23 @@ class _WithFit:
 
 
 def test_validate_parameter_constraints_raises_sklearns_error_in_its_words():
-    constraints = {"rate": [_compat.Interval(Real, 0, 1, closed="left")], "kind": [_compat.StrOptions({"a"})],
-                   "est": [_compat.HasMethods(["fit"])]}
-    _compat.validate_parameter_constraints(constraints, {"rate": 0.5, "kind": "a", "est": _WithFit()}, "Owner")
-    with pytest.raises(_compat.SklearnInvalidParameterError,
+    constraints = {"rate": [compat.Interval(Real, 0, 1, closed="left")], "kind": [compat.StrOptions({"a"})],
+                   "est": [compat.HasMethods(["fit"])]}
+    compat.validate_parameter_constraints(constraints, {"rate": 0.5, "kind": "a", "est": _WithFit()}, "Owner")
+    with pytest.raises(compat.SklearnInvalidParameterError,
                        match=r"^The 'rate' parameter of Owner must be a float in the range \[0.0, 1.0\)\. "
                              r"Got 2 instead\.$"):
-        _compat.validate_parameter_constraints(constraints, {"rate": 2}, "Owner")
-    assert issubclass(_compat.SklearnInvalidParameterError, ValueError)
-    assert issubclass(_compat.SklearnInvalidParameterError, TypeError)
+        compat.validate_parameter_constraints(constraints, {"rate": 2}, "Owner")
+    assert issubclass(compat.SklearnInvalidParameterError, ValueError)
+    assert issubclass(compat.SklearnInvalidParameterError, TypeError)
 
 
 def test_the_constraint_strings_skdigits_uses_are_understood():
     for name, good, bad in [("boolean", np.True_, 1), ("random_state", np.random.RandomState(0), "x")]:
-        constraint = _compat.make_constraint(name)
+        constraint = compat.make_constraint(name)
         assert constraint.is_satisfied_by(good) and not constraint.is_satisfied_by(bad)
-    assert _compat.make_constraint(None).is_satisfied_by(None)
-    assert _compat.make_constraint(dict).is_satisfied_by({})
+    assert compat.make_constraint(None).is_satisfied_by(None)
+    assert compat.make_constraint(dict).is_satisfied_by({})
 
 
 def test_sklearns_own_param_names_are_the_init_arguments():
@@ -71,7 +71,7 @@ def test_sklearns_own_param_names_are_the_init_arguments():
 def test_scikeras_has_every_hook_we_override_or_call():
     from scikeras.wrappers import KerasClassifier
 
-    _compat.check_scikeras_hooks(KerasClassifier)  # raises ImportError naming what is missing
+    compat.check_scikeras_hooks(KerasClassifier)  # raises ImportError naming what is missing
 
 
 def test_a_missing_hook_fails_at_import_with_its_name():
@@ -79,7 +79,7 @@ def test_a_missing_hook_fails_at_import_with_its_name():
         _initialize = _validate_data = staticmethod(lambda: None)
 
     with pytest.raises(ImportError, match=r"_build_keras_model.*checked on scikeras 0\.13\.0"):
-        _compat.check_scikeras_hooks(Bare)
+        compat.check_scikeras_hooks(Bare)
 
 
 def test_scikeras_fit_still_calls_our_hooks_in_the_order_we_rely_on():
@@ -127,7 +127,7 @@ def test_the_metaclass_puts_the_classifier_mixin_before_scikeras():
 
 
 def test_scikeras_still_makes_keras_models_picklable():
-    _compat.install_keras_pickling()
+    compat.install_keras_pickling()
     from skdigits._backend import keras
 
     assert keras.Model.__reduce__.__module__ == "scikeras._saving_utils"
@@ -144,7 +144,7 @@ def test_tensorflows_gradient_registry_is_where_we_look_and_custom_gradients_lan
     from skdigits._backend import tf
     from skdigits._gradient_registry import releasing_traced_gradients
 
-    registry = _compat.tensorflow_gradient_registry()
+    registry = compat.tensorflow_gradient_registry()
     assert isinstance(registry, dict), "TensorFlow moved ops._gradient_registry._registry: the memory fix is off"
 
     @tf.custom_gradient

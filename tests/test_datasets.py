@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from skdigits import datasets
-from skdigits._atomic import atomic_save, atomic_write
 from skdigits.datasets import (
     PIXEL_COLUMNS,
     load_digit_recognizer,
@@ -24,6 +23,7 @@ from skdigits.datasets import (
     write_submission,
 )
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, OutputPathError
+from skdigits.utils.atomic import atomic_save, atomic_write
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TRAIN_HEADER = ["label", *PIXEL_COLUMNS]
@@ -307,7 +307,7 @@ def test_failed_submission_write_keeps_old_file(old_file, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("skdigits._atomic.os.fsync", disk_full)
+    monkeypatch.setattr("skdigits.utils.atomic.os.fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         write_submission(np.arange(1000) % 10, old_file)
     assert_untouched(old_file)

@@ -234,7 +234,7 @@ _FIT_SCRIPT = textwrap.dedent("""
 _SAVE_SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
-    from skdigits._atomic import atomic_save, atomic_write
+    from skdigits.utils.atomic import atomic_save, atomic_write
     from skdigits._interrupt import Terminated
 
     folder = Path(sys.argv[1])
@@ -389,7 +389,7 @@ def test_real_sigterm_during_a_save_leaves_no_temp_file_and_exits_143(terminated
 
 def test_a_save_during_training_completes_and_sigterm_waits_for_the_batch_end(default_sigint, tmp_path):
     """A checkpoint saved from a callback: SIGTERM stays deferred to the fit's batch end, the save is whole."""
-    from skdigits._atomic import atomic_save
+    from skdigits.utils.atomic import atomic_save
 
     def save(temp):
         sigterm()

@@ -215,7 +215,7 @@ ESTIMATOR_FITTED = ("estimator", "fitted")
      "1 kernel sizes|does not match"),
     (_set(*ESTIMATOR_FITTED, "network", "file", "other.npz"), UnsafeModelError, "'other.npz' is missing"),
     (_set(*ESTIMATOR_FITTED, "surprise", 1), UnsafeModelError, r"has unknown keys \['surprise'\]"),
-    # A budget, or the parameter's own range once the constraints share the budgets (skdigits._limits).
+    # A budget, or the parameter's own range once the constraints share the budgets (skdigits.utils.limits).
     (_set("estimator", "params", "dense_units", 10 ** 6), DataError,
      r"MAX_DENSE_UNITS|'dense_units' parameter .* \[1, 65536\]"),
     (_set("estimator", "params", "filters", [4, [4]]), UnsafeModelError, "nests lists|'filters' parameter"),

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from skdigits import _atomic, _output_paths
-from skdigits._atomic import atomic_save, atomic_write, check_writable
 from skdigits._interrupt import Terminated
 from skdigits.datasets import write_submission
 from skdigits.exceptions import OutputPathError
+from skdigits.utils import atomic, output_paths
+from skdigits.utils.atomic import atomic_save, atomic_write, check_writable
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Linux special files (/dev, /proc, mkfifo)")
 
@@ -276,7 +276,7 @@ def test_check_writable_refuses_folders_before_any_work(folder, match):
 
 def test_check_writable_probes_what_root_cannot_write(monkeypatch):
     # Without the /proc rule, the probe itself finds /proc unwritable (root ignores file modes).
-    monkeypatch.setattr(_output_paths, "_KERNEL_FILE_SYSTEMS", ())
+    monkeypatch.setattr(output_paths, "_KERNEL_FILE_SYSTEMS", ())
     with pytest.raises(OutputPathError, match=r"'/proc': the folder '/proc' is not writable"):
         check_writable("/proc", folder=True)
     with pytest.raises(OutputPathError, match=r"'/proc/skdigits-run': the folder '/proc' is not writable"):
@@ -325,27 +325,27 @@ def test_sigterm_while_writing_removes_the_temp_file(old_model, default_sigterm)
 
 
 def test_sigterm_while_the_temp_file_is_created_is_held_back(old_model, default_sigterm, monkeypatch):
-    create = _atomic._create_temp
+    create = atomic._create_temp
 
     def create_then_signal(target):
         temp = create(target)
         sigterm()  # held back: raising here would lose the temp file's name
         return temp
 
-    monkeypatch.setattr(_atomic, "_create_temp", create_then_signal)
+    monkeypatch.setattr(atomic, "_create_temp", create_then_signal)
     with pytest.raises(Terminated):
         atomic_save(old_model, lambda temp: Path(temp).write_bytes(b"new"))
     assert old_model.read_bytes() == b"old" and os.listdir(old_model.parent) == ["model.bin"]
 
 
 def test_sigterm_during_the_rename_lets_it_finish_then_raises(old_model, default_sigterm, monkeypatch):
-    commit = _atomic._commit
+    commit = atomic._commit
 
     def commit_then_signal(temp, target):
         sigterm()
         commit(temp, target)
 
-    monkeypatch.setattr(_atomic, "_commit", commit_then_signal)
+    monkeypatch.setattr(atomic, "_commit", commit_then_signal)
     with pytest.raises(Terminated):
         atomic_save(old_model, lambda temp: Path(temp).write_bytes(b"new and complete"))
     assert old_model.read_bytes() == b"new and complete"  # the rename was not cut short

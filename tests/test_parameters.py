@@ -17,7 +17,6 @@ from skdigits import (
     DigitImageTransformer,
     _params,
 )
-from skdigits._compat import SklearnInvalidParameterError
 from skdigits.exceptions import (
     BudgetExceededError,
     DataError,
@@ -25,6 +24,7 @@ from skdigits.exceptions import (
     SkdigitsError,
     TrainingDivergedError,
 )
+from skdigits.utils.compat import SklearnInvalidParameterError
 
 RNG = np.random.RandomState(0)
 IMAGES = RNG.rand(40, 8, 8, 1).astype(np.float32)
@@ -365,7 +365,7 @@ def test_what_the_model_file_could_not_hold_is_refused_before_training(name, val
 
 
 def test_an_ensemble_larger_than_a_model_file_holds_is_refused_at_once():
-    from skdigits._limits import MAX_ENSEMBLE_MEMBERS
+    from skdigits.utils.limits import MAX_ENSEMBLE_MEMBERS
 
     with pytest.raises(InvalidParameterError, match="'n_estimators'.*32"):
         CNNEnsembleClassifier(CNNDigitClassifier(**TINY), n_estimators=10**9).fit(IMAGES, Y)

@@ -282,7 +282,7 @@ def test_bad_input_gets_the_classifiers_message(odd_classifier, odd_digits, tmp_
 
 
 def test_the_parameter_list_used_without_tensorflow_is_the_classifiers():
-    from skdigits._params import CLASSIFIER_PARAMETERS
+    from skdigits.utils.constraints import CLASSIFIER_PARAMETERS
 
     assert list(CLASSIFIER_PARAMETERS) == CNNDigitClassifier._get_param_names()
 

@@ -1,6 +1,6 @@
 import pytest
 
-from skdigits._shapes import resolve_image_shape
+from skdigits.utils.shapes import resolve_image_shape
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def jsonable(value):
 
 
 def _is_stdout(path):
-    from skdigits._output_paths import own_descriptor
+    from skdigits.utils.output_paths import own_descriptor
 
     if own_descriptor(path) == 1:
         return True
@@ -128,7 +128,7 @@ class Session:
             If the path is a folder, its folder is missing or not writable, or
             it names a special file that skdigits will not write.
         """
-        from skdigits._atomic import check_writable
+        from skdigits.utils.atomic import check_writable
 
         if explicit is None:
             folder = self.args.output_dir
@@ -178,7 +178,7 @@ class Session:
         str
             ``path``.
         """
-        from skdigits._atomic import atomic_save
+        from skdigits.utils.atomic import atomic_save
 
         return self.save(path, lambda p: atomic_save(p, lambda temp: fig.savefig(temp, dpi=110)))
 
@@ -197,7 +197,7 @@ class Session:
         str
             ``path``.
         """
-        from skdigits._atomic import atomic_write
+        from skdigits.utils.atomic import atomic_write
 
         def write(p):
             with atomic_write(p, encoding="utf-8", newline="\n") as f:

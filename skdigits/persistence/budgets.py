@@ -13,7 +13,8 @@ program that must load larger files can raise one for its own process
 lists them.
 """
 
-from skdigits._limits import (  # what a network may be: shared with the parameters' constraints
+from skdigits.exceptions import BudgetExceededError
+from skdigits.utils.limits import (  # what a network may be: shared with the parameters' constraints
     MAX_CLASSES,
     MAX_DENSE_UNITS,
     MAX_ENSEMBLE_MEMBERS,
@@ -22,7 +23,6 @@ from skdigits._limits import (  # what a network may be: shared with the paramet
     MAX_KERNEL_SIZE,
     MAX_LAYERS,
 )
-from skdigits.exceptions import BudgetExceededError
 
 __all__ = [
     "MAX_FILE_BYTES", "MAX_ARCHIVE_BYTES", "MAX_MEMBERS", "MAX_CENTRAL_DIRECTORY_BYTES", "MAX_MANIFEST_BYTES",

@@ -2,9 +2,9 @@
 
 import os
 
-from skdigits._atomic import atomic_save
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.persistence.files import ZIP_MAGIC, describe_start, is_joblib, open_model_file
+from skdigits.utils.atomic import atomic_save
 
 __all__ = ["save_joblib", "load_joblib"]
 

@@ -106,11 +106,11 @@ ESTIMATORS = Estimators()
 
 def _validate(estimator, where):
     """Run a fitted estimator's own parameter checks, as its fit did, and name the file's entry if they fail."""
-    from skdigits import _params
+    from skdigits.utils import constraints
 
     check = getattr(estimator, "_check_params", None)
     if check is None and getattr(type(estimator), "_parameter_constraints", None):
-        check = functools.partial(_params.validate_params, estimator)
+        check = functools.partial(constraints.validate_params, estimator)
     if check is None:
         return
     try:

@@ -15,11 +15,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from skdigits._params import DOWNSAMPLING, PADDINGS, conv_blocks
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, zip_errors
+from skdigits.utils.constraints import DOWNSAMPLING, PADDINGS, conv_blocks
 
 __all__ = ["Step", "architecture_of", "check_architecture", "plan", "weight_shapes", "parameter_count",
            "to_npz", "read_npz", "check_finite"]
@@ -66,13 +66,13 @@ def architecture_of(params, image_shape, n_classes):
     KeyError
         If ``params`` lacks one of them.
     """
-    from skdigits import _params
+    from skdigits.utils import constraints
 
     caller = "CNNDigitClassifier"
     params = {**_OPTIONAL, **params}  # files written before these parameters existed
-    _params.validate({name: _params.CLASSIFIER_CONSTRAINTS[name] for name in _CLASSIFIER_ARCHITECTURE},
+    constraints.validate({name: constraints.CLASSIFIER_CONSTRAINTS[name] for name in _CLASSIFIER_ARCHITECTURE},
                      {name: params[name] for name in _CLASSIFIER_ARCHITECTURE}, caller)
-    filters, kernel_sizes = _params.layer_widths(params["filters"], params["kernel_sizes"], caller)
+    filters, kernel_sizes = constraints.layer_widths(params["filters"], params["kernel_sizes"], caller)
     augmentation = None
     if params["augment"]:
         augmentation = {"rotation": params["rotation_range"], "zoom": params["zoom_range"],

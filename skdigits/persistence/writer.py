@@ -3,11 +3,11 @@
 import numbers
 import warnings
 
-from skdigits._atomic import atomic_save
 from skdigits.persistence import manifest as mf
 from skdigits.persistence import weights
 from skdigits.persistence.archive import write_archive
 from skdigits.persistence.reader import CLASS_MODULES, FORMAT, FORMAT_VERSION, class_named, installed_versions
+from skdigits.utils.atomic import atomic_save
 
 __all__ = ["save_safe"]
 

@@ -1,7 +1,7 @@
 """Limits on what a model may be: one home for what training allows and what a model file may hold.
 
 A network that trains must also save and load, so the parameter constraints
-(:mod:`skdigits._params`) and the safe format's budgets
+(:mod:`skdigits.utils.constraints`) and the safe format's budgets
 (:mod:`skdigits.persistence.budgets`, which re-exports these) use the same
 numbers. Every one is far above any digit network (the defaults: 2
 convolutions of at most 64 filters, dense 256, 10 classes, 15 epochs).

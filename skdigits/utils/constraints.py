@@ -20,8 +20,10 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
-from skdigits import _limits
-from skdigits._compat import (
+from skdigits.exceptions import InvalidParameterError
+from skdigits.schedules import SCHEDULES
+from skdigits.utils import limits
+from skdigits.utils.compat import (
     HasMethods,
     Interval,
     Options,
@@ -29,9 +31,7 @@ from skdigits._compat import (
     StrOptions,
     validate_parameter_constraints,
 )
-from skdigits._shapes import image_shape_problem
-from skdigits.exceptions import InvalidParameterError
-from skdigits.schedules import SCHEDULES
+from skdigits.utils.shapes import image_shape_problem
 
 
 class ParameterError(InvalidParameterError, SklearnInvalidParameterError):
@@ -71,7 +71,7 @@ class _Structured(Options):
     """Base of the constraints on values with parts (sequences, pairs).
 
     It subclasses Options only because scikit-learn's ``make_constraint``
-    accepts no other custom constraint (see :mod:`skdigits._compat`);
+    accepts no other custom constraint (see :mod:`skdigits.utils.compat`);
     subclasses define ``is_satisfied_by`` and ``__str__``.
     """
 
@@ -89,7 +89,7 @@ def _sequence(value):
 class PositiveInts(_Structured):
     """A non-empty list or tuple of at most ``max_items`` ints in [1, ``high``] (booleans refused)."""
 
-    def __init__(self, high, max_items=_limits.MAX_LAYERS):
+    def __init__(self, high, max_items=limits.MAX_LAYERS):
         super().__init__()
         self.high, self.max_items = high, max_items
 
@@ -110,12 +110,12 @@ class ImageShape(_Structured):
         self.inferred = inferred
 
     def is_satisfied_by(self, val):
-        if image_shape_problem(val) is not None or val is None or max(val) > _limits.MAX_IMAGE_SIDE:
+        if image_shape_problem(val) is not None or val is None or max(val) > limits.MAX_IMAGE_SIDE:
             return False
         return self.inferred or min(val) >= 1
 
     def __str__(self):
-        side = f"ints in [1, {_limits.MAX_IMAGE_SIDE}]"
+        side = f"ints in [1, {limits.MAX_IMAGE_SIDE}]"
         if self.inferred:
             return f"a pair (height, width) of {side}, at most one of them -1 (inferred)"
         return f"a pair (height, width) of {side}"
@@ -216,10 +216,10 @@ SEED = [None, Number(Integral, 0, 2**32 - 1, closed="both")]
 RANDOM_STATE = [*SEED, np.random.RandomState]
 _FRACTION = Number(Real, 0, 1, closed="left")
 _COUNT = Number(Integral, 1, None, closed="left")
-_FILTERS = PositiveInts(_limits.MAX_FILTERS)
-_KERNEL = Number(Integral, 1, _limits.MAX_KERNEL_SIZE, closed="both")
-_KERNELS = PositiveInts(_limits.MAX_KERNEL_SIZE)
-_DENSE_UNITS = Number(Integral, 1, _limits.MAX_DENSE_UNITS, closed="both")
+_FILTERS = PositiveInts(limits.MAX_FILTERS)
+_KERNEL = Number(Integral, 1, limits.MAX_KERNEL_SIZE, closed="both")
+_KERNELS = PositiveInts(limits.MAX_KERNEL_SIZE)
+_DENSE_UNITS = Number(Integral, 1, limits.MAX_DENSE_UNITS, closed="both")
 _NON_NEGATIVE_INT = Number(Integral, 0, None, closed="left")
 
 #: How a block of convolutions halves the image, and the stride-1 convolutions' padding (see build_cnn).
@@ -235,13 +235,13 @@ ROTATION = Number(Real, 0, 180, closed="both")
 CLASSIFIER_CONSTRAINTS = {
     "augment": ["boolean"],
     "batch_norm": ["boolean"],
-    "batch_size": [Number(Integral, 1, _limits.MAX_BATCH_SIZE, closed="both")],
+    "batch_size": [Number(Integral, 1, limits.MAX_BATCH_SIZE, closed="both")],
     "block_dropout": [_FRACTION],
     "callbacks": [None, KerasInstances("callbacks.Callback", many=True)],
     "dense_units": [_DENSE_UNITS],
     "downsample": [_DOWNSAMPLE],
     "dropout": [_FRACTION],
-    "epochs": [Number(Integral, 1, _limits.MAX_EPOCHS, closed="both")],
+    "epochs": [Number(Integral, 1, limits.MAX_EPOCHS, closed="both")],
     "filters": [_FILTERS],
     "image_shape": [None, ImageShape()],
     "kernel_sizes": [None, _KERNEL, _KERNELS],
@@ -266,7 +266,7 @@ CLASSIFIER_PARAMETERS = tuple(sorted(CLASSIFIER_CONSTRAINTS))
 
 ENSEMBLE_CONSTRAINTS = {
     "estimator": [None, HasMethods(["fit", "predict_proba"])],
-    "n_estimators": [Number(Integral, 1, _limits.MAX_ENSEMBLE_MEMBERS, closed="both")],
+    "n_estimators": [Number(Integral, 1, limits.MAX_ENSEMBLE_MEMBERS, closed="both")],
     "n_jobs": [None, Number(Integral, None, -1, closed="right"), _COUNT],
     "random_state": RANDOM_STATE,
 }
@@ -278,7 +278,7 @@ TRANSFORMER_CONSTRAINTS = {
 
 BUILD_CNN_CONSTRAINTS = {
     "image_shape": [ImageShape(inferred=False)],
-    "n_classes": [Number(Integral, 1, _limits.MAX_CLASSES, closed="both")],
+    "n_classes": [Number(Integral, 1, limits.MAX_CLASSES, closed="both")],
     "filters": [_FILTERS],
     "kernel_sizes": [None, _KERNEL, _KERNELS],
     "dense_units": [_DENSE_UNITS],

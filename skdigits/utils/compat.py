@@ -98,14 +98,13 @@ def scikeras_version():
 def scikeras_classifier():
     """Return ``scikeras.wrappers.KerasClassifier``, with its hooks checked.
 
-    TensorFlow is loaded first, quietly (:mod:`skdigits._backend`), since
-    importing scikeras imports it.
+    Importing scikeras imports TensorFlow: import :mod:`skdigits._backend`
+    first, so that TensorFlow loads quietly.
 
     Returns
     -------
     type
     """
-    importlib.import_module("skdigits._backend")  # TensorFlow first, without its start-up chatter
     wrapper_class = importlib.import_module("scikeras.wrappers").KerasClassifier
     check_scikeras_hooks(wrapper_class)
     return wrapper_class

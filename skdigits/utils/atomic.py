@@ -4,7 +4,7 @@ A crash, an exception, Ctrl-C or SIGTERM while writing leaves the target
 exactly as it was (absent, or its previous content) and removes the temp
 file. Only a regular file (or a new one) is replaced: a FIFO, ``/dev/null``
 or the terminal is written in place, anything else special is refused (see
-:mod:`skdigits._output_paths`).
+:mod:`skdigits.utils.output_paths`).
 """
 
 import contextlib
@@ -13,8 +13,8 @@ import secrets
 import stat
 
 from skdigits._interrupt import sigterm_at_safe_points
-from skdigits._output_paths import STREAM, check_writable, open_stream, plan_output
 from skdigits.exceptions import InvalidParameterError, OutputPathError
+from skdigits.utils.output_paths import STREAM, check_writable, open_stream, plan_output
 
 __all__ = ["atomic_write", "atomic_save", "check_writable"]
 
@@ -136,7 +136,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     Examples
     --------
     >>> import os, tempfile
-    >>> from skdigits._atomic import atomic_write
+    >>> from skdigits.utils.atomic import atomic_write
     >>> target = os.path.join(tempfile.mkdtemp(), "out.txt")
     >>> with atomic_write(target, encoding="utf-8") as f:
     ...     _ = f.write("complete or nothing\\n")
@@ -201,7 +201,7 @@ def atomic_save(path, write_fn):
     Examples
     --------
     >>> import os, tempfile
-    >>> from skdigits._atomic import atomic_save
+    >>> from skdigits.utils.atomic import atomic_save
     >>> target = os.path.join(tempfile.mkdtemp(), "array.npy")
     >>> import numpy as np
     >>> _ = atomic_save(target, lambda tmp: np.save(tmp, np.arange(3)))

@@ -9,9 +9,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
-from skdigits._limits import MAX_CLASSES
-from skdigits._shapes import resolve_image_shape
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, SkdigitsError
+from skdigits.utils.limits import MAX_CLASSES
+from skdigits.utils.shapes import resolve_image_shape
 
 _EXPECTED = (
     "pixels as an array of shape (n_samples, n_pixels), a DataFrame of pixel "
@@ -113,7 +113,7 @@ def validate_images(estimator, X, *, reset, image_shape):
         True in ``fit``; False in ``transform``/``predict``.
     image_shape : None or tuple of (int, int)
         The estimator's ``image_shape`` parameter, see
-        :func:`skdigits._shapes.resolve_image_shape`.
+        :func:`skdigits.utils.shapes.resolve_image_shape`.
 
     Returns
     -------

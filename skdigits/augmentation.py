@@ -9,7 +9,7 @@ prediction and validation always see the original images.
 
 import math
 
-from skdigits._backend import keras
+from skdigits._training.backend import keras
 from skdigits.utils.constraints import AUGMENTATION_CONSTRAINTS, validate
 
 ops = keras.ops

@@ -19,9 +19,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from skdigits._gradient_registry import releasing_traced_gradients
-from skdigits._interrupt import deferred_keyboard_interrupt
-from skdigits._keras_loop import (
+from skdigits._training.gradient_registry import releasing_traced_gradients
+from skdigits._training.interrupt import deferred_keyboard_interrupt
+from skdigits._training.loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
@@ -31,7 +31,7 @@ from skdigits._keras_loop import (
     split,
     training_callbacks,
 )
-from skdigits._pickling import NetworkPickling
+from skdigits._training.pickling import NetworkPickling
 from skdigits.calibration import fit_temperature, scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.network import build_cnn, make_loss, make_optimizer
@@ -40,7 +40,7 @@ from skdigits.utils.most_probable import MostProbableClass
 from skdigits.utils.validation import check_sample_weight, validate_images, validate_labels
 
 _CALIBRATION_IMAGES = 10_000
-# scikeras' base class, its hooks checked; TensorFlow is already loaded, quietly, by skdigits._backend.
+# scikeras' base class, its hooks checked; TensorFlow is already loaded, quietly, by skdigits._training.backend.
 KerasClassifier = compat.scikeras_classifier()
 
 
@@ -113,7 +113,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         keeps it; ``"one-cycle"`` warms up from ``learning_rate / 25`` to
         ``learning_rate`` over the first 30 % of the steps, then anneals it
         to ``learning_rate / 1e4`` (both along a cosine; see
-        :func:`skdigits.schedules.one_cycle_rate`).
+        :func:`skdigits._training.schedules.one_cycle_rate`).
     label_smoothing : float, default=0.1
         Train against targets that give this fraction of each label's
         probability to all classes evenly (see

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from skdigits._backend import keras
+from skdigits._training.backend import keras
 from skdigits.augmentation import RandomDigitAffine
 from skdigits.exceptions import BudgetExceededError
 from skdigits.utils import constraints

@@ -11,8 +11,8 @@ from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 
 from skdigits import CNNDigitClassifier
-from skdigits._backend import keras, tf
-from skdigits._keras_loop import batches
+from skdigits._training.backend import keras, tf
+from skdigits._training.loop import batches
 
 
 def _fit(X, y, **params):
@@ -137,7 +137,7 @@ def test_a_seeded_fit_does_not_depend_on_tensorflows_global_seed(tmp_path):
     script = (
         "import sys, numpy as np; from skdigits import CNNDigitClassifier\n"
         "if sys.argv[1] == 'seeded':\n"
-        "    from skdigits._backend import keras; keras.utils.set_random_seed(0)\n"
+        "    from skdigits._training.backend import keras; keras.utils.set_random_seed(0)\n"
         "X = np.random.RandomState(0).rand(64, 64).astype('float32'); y = np.arange(64) % 4\n"
         "clf = CNNDigitClassifier(filters=(4,), dense_units=8, epochs=2, batch_size=8, validation_split=0.25,\n"
         "                         random_state=0).fit(X, y)\n"

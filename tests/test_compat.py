@@ -128,7 +128,7 @@ def test_the_metaclass_puts_the_classifier_mixin_before_scikeras():
 
 def test_scikeras_still_makes_keras_models_picklable():
     compat.install_keras_pickling()
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     assert keras.Model.__reduce__.__module__ == "scikeras._saving_utils"
     inputs = keras.Input(shape=(3,))
@@ -141,8 +141,8 @@ def test_scikeras_still_makes_keras_models_picklable():
 # ---- TensorFlow: the gradient registry -------------------------------------------------
 
 def test_tensorflows_gradient_registry_is_where_we_look_and_custom_gradients_land_in_it():
-    from skdigits._backend import tf
-    from skdigits._gradient_registry import releasing_traced_gradients
+    from skdigits._training.backend import tf
+    from skdigits._training.gradient_registry import releasing_traced_gradients
 
     registry = compat.tensorflow_gradient_registry()
     assert isinstance(registry, dict), "TensorFlow moved ops._gradient_registry._registry: the memory fix is off"

@@ -82,7 +82,7 @@ def score_columns(search):
 
 def tensorflow_threads():
     """TensorFlow's (intra-op, inter-op) thread counts in the process that calls it."""
-    from skdigits._backend import tf
+    from skdigits._training.backend import tf
 
     return (tf.config.threading.get_intra_op_parallelism_threads(),
             tf.config.threading.get_inter_op_parallelism_threads())

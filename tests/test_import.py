@@ -40,7 +40,7 @@ def test_unknown_attribute():
 
 
 def test_tensorflow_start_up_noise_is_hidden_unless_asked():
-    code = "from skdigits import CNNDigitClassifier; import skdigits._backend as b; b.tf.constant(1)"
+    code = "from skdigits import CNNDigitClassifier; import skdigits._training.backend as b; b.tf.constant(1)"
     quiet = _python(code, SKDIGITS_TF_LOGS="0")
     assert quiet.returncode == 0, quiet.stderr
     assert quiet.stderr == ""
@@ -51,7 +51,7 @@ def test_tensorflow_start_up_noise_is_hidden_unless_asked():
 
 
 def _tensorflow_threads():
-    from skdigits._backend import tf
+    from skdigits._training.backend import tf
 
     return (tf.config.threading.get_intra_op_parallelism_threads(),
             tf.config.threading.get_inter_op_parallelism_threads())

@@ -9,7 +9,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cro
 from sklearn.pipeline import Pipeline
 
 from skdigits import CNNDigitClassifier, DigitImageTransformer, make_digit_pipeline
-from skdigits._backend import keras
+from skdigits._training.backend import keras
 
 
 def _pipe(**params):

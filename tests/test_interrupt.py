@@ -21,7 +21,9 @@ import types
 import pytest
 from helpers import FAST, interruptible
 
-from skdigits._interrupt import Terminated, deferred_keyboard_interrupt, terminate_on_sigterm
+from skdigits._training.interrupt import deferred_keyboard_interrupt
+from skdigits.exceptions import Terminated
+from skdigits.utils.signals import terminate_on_sigterm
 
 
 @pytest.fixture
@@ -199,7 +201,7 @@ _FIT_SCRIPT = textwrap.dedent("""
     import numpy as np
     from sklearn.model_selection import GridSearchCV, cross_val_score
     from skdigits import CNNDigitClassifier
-    from skdigits._interrupt import Terminated
+    from skdigits.exceptions import Terminated
 
     class Marker(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -235,7 +237,7 @@ _SAVE_SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, time
     from pathlib import Path
     from skdigits.utils.atomic import atomic_save, atomic_write
-    from skdigits._interrupt import Terminated
+    from skdigits.exceptions import Terminated
 
     folder = Path(sys.argv[1])
     target = folder / "model.bin"

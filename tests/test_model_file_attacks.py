@@ -377,7 +377,7 @@ OPTIMIZER = r"estimator.params.optimizer.keras_optimizer"
 def test_an_optimizer_config_is_checked_strictly_by_both_loaders_before_keras_sees_it(saved, tmp_path, monkeypatch,
                                                                                      edit, match):
     """Once accepted by load_predictor (and `skdigits predict`) and ending in Keras tracebacks in load_model."""
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     def never(*args, **kwargs):
         raise AssertionError("keras.optimizers.deserialize was called on a refused config")
@@ -388,7 +388,7 @@ def test_an_optimizer_config_is_checked_strictly_by_both_loaders_before_keras_se
 
 
 def test_a_built_in_optimizer_with_a_schedule_loads_in_both_loaders(saved, tmp_path, digits):
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=100, decay_rate=0.9)
     config = keras.optimizers.serialize(keras.optimizers.SGD(schedule, momentum=0.9, clipnorm=1.0))
@@ -399,7 +399,7 @@ def test_a_built_in_optimizer_with_a_schedule_loads_in_both_loaders(saved, tmp_p
 
 
 def test_keras_refusing_a_checked_optimizer_config_is_an_unsafe_model_error(saved, tmp_path, monkeypatch):
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     def refuse(config, custom_objects=None):
         raise ValueError("Argument `decay_steps` must be > 0")

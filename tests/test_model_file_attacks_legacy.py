@@ -196,7 +196,7 @@ def _virtual(source):
 
 def test_a_legacy_lambda_network_is_never_built(legacy, tmp_path):
     """Format 1's config.json is never parsed: a network with a Lambda layer cannot run, only be refused."""
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     marker = tmp_path / "pwned"
     inputs = keras.Input((8, 8, 1))

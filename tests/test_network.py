@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from skdigits._backend import keras
+from skdigits._training.backend import keras
 from skdigits.augmentation import RandomDigitAffine
 from skdigits.network import SmoothedSparseCrossentropy, build_cnn, conv_blocks, make_loss, make_optimizer
 
@@ -123,7 +123,7 @@ def test_make_optimizer():
 
 
 def test_one_cycle_rate_follows_the_one_cycle_policy():
-    from skdigits.schedules import one_cycle_rate
+    from skdigits._training.schedules import one_cycle_rate
 
     assert one_cycle_rate(0.0, 1.0) == pytest.approx(1 / 25)
     assert one_cycle_rate(0.3, 1.0) == pytest.approx(1.0)

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from skdigits._interrupt import Terminated
 from skdigits.datasets import write_submission
-from skdigits.exceptions import OutputPathError
+from skdigits.exceptions import OutputPathError, Terminated
 from skdigits.utils import atomic, output_paths
 from skdigits.utils.atomic import atomic_save, atomic_write, check_writable
 

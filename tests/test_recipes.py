@@ -101,7 +101,7 @@ def test_the_accurate_recipe_builds_a_strided_batch_normalised_network():
     import numpy as np
 
     from skdigits import ACCURATE_RECIPE
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     X = np.random.RandomState(0).rand(20, 784).astype(np.float32)
     clf = CNNDigitClassifier(**ACCURATE_RECIPE, image_shape=(28, 28)).set_params(epochs=1, random_state=0)

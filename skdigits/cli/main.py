@@ -55,7 +55,7 @@ def main(argv=None):
     >>> main(["run", "--epochs", "1"])  # doctest: +SKIP
     0
     """
-    from skdigits._interrupt import terminate_on_sigterm
+    from skdigits.utils.signals import terminate_on_sigterm
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -221,7 +221,7 @@ def params_to_json(params):
         elif isinstance(value, np.generic):
             value = value.item()
         elif hasattr(value, "get_config") and hasattr(value, "apply_gradients"):  # an optimizer instance
-            from skdigits._backend import keras
+            from skdigits._training.backend import keras
 
             value = {"keras_optimizer": keras.optimizers.serialize(value)}
         json.dumps(value, allow_nan=False)  # fails loudly on anything else
@@ -308,7 +308,7 @@ def _build_optimizer(config, where):
     """The Keras optimizer of a checked config; Keras' own refusals become UnsafeModelError."""
     import copy
 
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     try:  # deserialize changes the config it reads
         optimizer = keras.optimizers.deserialize(copy.deepcopy(config))

@@ -12,9 +12,9 @@ import os
 import secrets
 import stat
 
-from skdigits._interrupt import sigterm_at_safe_points
 from skdigits.exceptions import InvalidParameterError, OutputPathError
 from skdigits.utils.output_paths import STREAM, check_writable, open_stream, plan_output
+from skdigits.utils.signals import sigterm_at_safe_points
 
 __all__ = ["atomic_write", "atomic_save", "check_writable"]
 

@@ -98,7 +98,7 @@ def scikeras_version():
 def scikeras_classifier():
     """Return ``scikeras.wrappers.KerasClassifier``, with its hooks checked.
 
-    Importing scikeras imports TensorFlow: import :mod:`skdigits._backend`
+    Importing scikeras imports TensorFlow: import :mod:`skdigits._training.backend`
     first, so that TensorFlow loads quietly.
 
     Returns
@@ -180,7 +180,7 @@ def tensorflow_gradient_registry():
 
     ``tf.custom_gradient`` registers a uniquely named ``CustomGradient-...``
     entry there on every trace and never removes it (see
-    :mod:`skdigits._gradient_registry`). There is no public handle.
+    :mod:`skdigits._training.gradient_registry`). There is no public handle.
 
     Returns
     -------

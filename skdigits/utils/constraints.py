@@ -21,7 +21,6 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skdigits.exceptions import InvalidParameterError
-from skdigits.schedules import SCHEDULES
 from skdigits.utils import limits
 from skdigits.utils.compat import (
     HasMethods,
@@ -225,6 +224,8 @@ _NON_NEGATIVE_INT = Number(Integral, 0, None, closed="left")
 #: How a block of convolutions halves the image, and the stride-1 convolutions' padding (see build_cnn).
 DOWNSAMPLING = ("max-pool", "stride")
 PADDINGS = ("same", "valid")
+#: The learning-rate schedules of skdigits._training.schedules.
+SCHEDULES = ("constant", "one-cycle")
 _DOWNSAMPLE = StrOptions(set(DOWNSAMPLING))
 _PADDING = StrOptions(set(PADDINGS))
 

@@ -8,8 +8,6 @@ previous epoch left it.
 
 import math
 
-SCHEDULES = ("constant", "one-cycle")
-
 # Smith's one-cycle policy with the constants of PyTorch's OneCycleLR: warm up
 # from peak/25 over the first 30 % of the steps, then anneal to peak/1e4,
 # both along a cosine.
@@ -62,7 +60,7 @@ def schedule_callback(name, *, peak, total_epochs, steps_per_epoch):
     """
     if name == "constant":
         return None
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     total_steps = max(total_epochs * steps_per_epoch, 1)
 

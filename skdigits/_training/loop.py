@@ -10,7 +10,7 @@ import math
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from skdigits._backend import keras, tf
+from skdigits._training.backend import keras, tf
 from skdigits.exceptions import DataError, TrainingDivergedError
 
 #: Batch size of the validation pass.
@@ -235,8 +235,8 @@ def training_callbacks(estimator, n_train, validating):
     -------
     list of keras.callbacks.Callback
     """
+    from skdigits._training.schedules import schedule_callback
     from skdigits.network import make_optimizer
-    from skdigits.schedules import schedule_callback
 
     callbacks = []
     if estimator.lr_schedule != "constant":

@@ -39,7 +39,7 @@ def machine():
     """What ran the benchmark: CPU, cores and library versions."""
     import sklearn
 
-    from skdigits._backend import keras, tf  # quiet: no TensorFlow start-up log in the output
+    from skdigits._training.backend import keras, tf  # quiet: no TensorFlow start-up log in the output
 
     cpu = platform.processor() or platform.machine()
     try:
@@ -64,7 +64,7 @@ class EpochTimer:
     """A Keras callback that records the wall time of every epoch."""
 
     def __new__(cls):
-        from skdigits._backend import keras
+        from skdigits._training.backend import keras
 
         class _Timer(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
@@ -109,7 +109,7 @@ class AccuracyCurve:
     """
 
     def __new__(cls, X, y, label=None):
-        from skdigits._backend import keras
+        from skdigits._training.backend import keras
 
         class _Curve(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):

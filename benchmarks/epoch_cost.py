@@ -49,7 +49,7 @@ VARIANTS = {
 def classifier(name, params, timer):
     """A CNNDigitClassifier for the variant (steps_per_execution and the dtype policy are no parameters)."""
     from skdigits import CNNDigitClassifier
-    from skdigits._backend import keras
+    from skdigits._training.backend import keras
 
     class Variant(CNNDigitClassifier):
         def _build_keras_model(self):

@@ -25,7 +25,7 @@ EPOCHS = 30
 
 def build(seed):
     """The tutorial's model, compiled; ``seed`` None leaves Keras' global seeds alone (as the tests need)."""
-    from skdigits._backend import keras  # TensorFlow's start-up log kept quiet, as in every benchmark
+    from skdigits._training.backend import keras  # TensorFlow's start-up log kept quiet, as in every benchmark
 
     if seed is not None:
         keras.utils.set_random_seed(seed)

@@ -13,7 +13,7 @@ for):
 * ``read_csv``: ``pandas.read_csv`` (int64 columns, as in the tutorial) then
   ``make_digit_pipeline(...).fit`` on the DataFrame;
 * ``baseline``: a process that only loads TensorFlow and Keras
-  (``skdigits._backend``), for reference.
+  (``skdigits._training.backend``), for reference.
 
 The tutorial's network (``TUTORIAL_RECIPE``: filters 32,64,64, dense 256,
 augmentation on; the ``cli`` mode trains the CLI's defaults, a smaller
@@ -43,7 +43,7 @@ import json, sys, time
 mode, path, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 start = time.perf_counter()
 if mode == "baseline":
-    from skdigits._backend import keras, tf
+    from skdigits._training.backend import keras, tf
     print(json.dumps({"seconds": time.perf_counter() - start}))
     sys.exit()
 from skdigits import TUTORIAL_RECIPE, load_digit_recognizer, make_digit_pipeline

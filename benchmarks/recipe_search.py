@@ -133,7 +133,7 @@ def run(name, params, seed, X, y, X_val, y_val):
     params = dict(params)
     options = params.pop("optimizer_options", None)
     if options:
-        from skdigits._backend import keras
+        from skdigits._training.backend import keras
 
         params["optimizer"] = keras.optimizers.get({"class_name": params.get("optimizer", "rmsprop"),
                                                     "config": options})

@@ -63,7 +63,7 @@ import sys
 import skdigits
 mark("import skdigits")
 if sys.argv[5] == "split":
-    from skdigits._backend import keras, tf  # TensorFlow, Keras and scikeras
+    from skdigits._training.backend import keras, tf  # TensorFlow, Keras and scikeras
     mark("import tensorflow + keras")
     import sklearn.pipeline
     mark("import scikit-learn")

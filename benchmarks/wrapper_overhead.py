@@ -25,7 +25,8 @@ def main():
     args = p.parse_args()
 
     from skdigits import TUTORIAL_RECIPE, CNNDigitClassifier
-    from skdigits.network import build_cnn, make_optimizer
+    from skdigits._training.compile import make_optimizer
+    from skdigits.network.keras_model import build_cnn
 
     X, y = load_scaled(args.train)
     X_test, _ = load_scaled(args.test)

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from skdigits._training.compile import make_loss, make_optimizer
 from skdigits._training.gradient_registry import releasing_traced_gradients
 from skdigits._training.interrupt import deferred_keyboard_interrupt
 from skdigits._training.loop import (
@@ -34,7 +35,7 @@ from skdigits._training.loop import (
 from skdigits._training.pickling import NetworkPickling
 from skdigits.calibration import fit_temperature, scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
-from skdigits.network import build_cnn, make_loss, make_optimizer
+from skdigits.network.keras_model import build_cnn
 from skdigits.utils import compat, constraints
 from skdigits.utils.most_probable import MostProbableClass
 from skdigits.utils.validation import check_sample_weight, validate_images, validate_labels
@@ -117,7 +118,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     label_smoothing : float, default=0.1
         Train against targets that give this fraction of each label's
         probability to all classes evenly (see
-        :class:`skdigits.network.SmoothedSparseCrossentropy`), in [0, 1).
+        :class:`skdigits._training.compile.SmoothedSparseCrossentropy`), in [0, 1).
         It discourages over-confident outputs, so predicted probabilities
         are softer; 0 is plain cross-entropy.
     temperature_scaling : bool, default=True

@@ -4,7 +4,7 @@ Importing TensorFlow alone takes seconds; a script that only loads a model
 and predicts does not need it. :func:`load_predictor` reads a file written
 by :func:`skdigits.save_model` with the same checks as
 :func:`skdigits.load_model`, and runs each network's forward pass in NumPy
-(:mod:`skdigits._numpy_network`), built from the architecture and weight
+(:mod:`skdigits.network.numpy_model`), built from the architecture and weight
 arrays in the file. Neither it nor the predictors it returns import
 TensorFlow, Keras or scikeras (nor h5py, except for a legacy format-1 file).
 """
@@ -107,7 +107,7 @@ class DigitPredictor(MostProbableClass, ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    network : skdigits._numpy_network.NumpyNetwork
+    network : skdigits.network.numpy_model.NumpyNetwork
         The network's forward pass.
     classes : array-like of shape (n_classes,)
         The class labels, in the order of the network's outputs.
@@ -324,7 +324,7 @@ class _Predictors(Estimators):
         return super().fitted(kind, params, attributes, where)
 
     def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed, temperature):
-        from skdigits._numpy_network import build_network
+        from skdigits.network.numpy_model import build_network
 
         _check_classifier_params(params, where)
         return DigitPredictor(build_network(architecture, arrays), classes, image_shape=params.get("image_shape"),

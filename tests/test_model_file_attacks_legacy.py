@@ -38,7 +38,7 @@ def classifier(digits):
 
 def _save_v1(classifier, path):
     """Write ``classifier`` as skdigits' format 1 did: a Keras .keras network in the zip."""
-    from skdigits.network import without_optimizer
+    from skdigits._training.compile import without_optimizer
     from skdigits.persistence.manifest import labels_to_json, params_to_json
     from skdigits.persistence.reader import installed_versions
 

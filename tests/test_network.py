@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from skdigits._training.backend import keras
-from skdigits.augmentation import RandomDigitAffine
-from skdigits.network import SmoothedSparseCrossentropy, build_cnn, conv_blocks, make_loss, make_optimizer
+from skdigits._training.compile import SmoothedSparseCrossentropy, make_loss, make_optimizer
+from skdigits.network.architecture import conv_blocks
+from skdigits.network.augmentation import RandomDigitAffine
+from skdigits.network.keras_model import build_cnn
 
 
 def _digit_like(n=8, side=28, seed=0):

@@ -15,7 +15,6 @@ from skdigits import (
     CNNDigitClassifier,
     CNNEnsembleClassifier,
     DigitImageTransformer,
-    _params,
 )
 from skdigits.exceptions import (
     BudgetExceededError,
@@ -24,6 +23,7 @@ from skdigits.exceptions import (
     SkdigitsError,
     TrainingDivergedError,
 )
+from skdigits.utils import constraints
 from skdigits.utils.compat import SklearnInvalidParameterError
 
 RNG = np.random.RandomState(0)
@@ -168,26 +168,26 @@ def test_numpy_numbers_are_accepted():
     clf = CNNDigitClassifier(**{**TINY, "epochs": np.int64(1), "batch_size": np.int32(20), "dropout": np.float32(0.25),
                                 "learning_rate": np.float64(0.01), "random_state": np.uint32(3),
                                 "filters": np.array([2]), "kernel_sizes": np.int16(3), "rotation_range": np.int64(5)})
-    _params.validate_params(clf)
+    constraints.validate_params(clf)
     assert clf.fit(IMAGES, Y).predict(IMAGES[:3]).shape == (3,)
-    _params.validate_params(DigitImageTransformer(scale=np.float32(16), image_shape=(np.int64(8), -1)))
+    constraints.validate_params(DigitImageTransformer(scale=np.float32(16), image_shape=(np.int64(8), -1)))
     ensemble = CNNEnsembleClassifier(n_estimators=np.int8(2), n_jobs=-1, random_state=np.random.RandomState(0))
-    _params.validate_params(ensemble)
+    constraints.validate_params(ensemble)
 
 
 def test_a_finite_but_huge_learning_rate_is_a_parameter_the_nan_guard_handles():
-    _params.validate_params(CNNDigitClassifier(learning_rate=1e308))  # finite: allowed, see below
+    constraints.validate_params(CNNDigitClassifier(learning_rate=1e308))  # finite: allowed, see below
 
 
 @pytest.mark.parametrize("estimator", [CNNDigitClassifier(), CNNEnsembleClassifier(), DigitImageTransformer()],
                          ids=lambda e: type(e).__name__)
 def test_every_parameter_has_a_constraint(estimator):
     assert set(type(estimator)._parameter_constraints) == set(estimator.get_params(deep=False))
-    _params.validate_params(estimator)  # the defaults are valid
+    constraints.validate_params(estimator)  # the defaults are valid
 
 
 def test_the_classifiers_parameter_names_need_no_tensorflow():
-    assert tuple(CNNDigitClassifier._get_param_names()) == _params.CLASSIFIER_PARAMETERS
+    assert tuple(CNNDigitClassifier._get_param_names()) == constraints.CLASSIFIER_PARAMETERS
 
 
 # ---- sample_weight -------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_a_sound_fit_passes_the_guard():
     ],
 )
 def test_build_cnn_checks_its_arguments(kwargs, name):
-    from skdigits.network import build_cnn
+    from skdigits.network.keras_model import build_cnn
 
     args = {"image_shape": (8, 8), "n_classes": 2, "filters": (2,), **kwargs}
     owner = "RandomDigitAffine" if name == "rotation" else "build_cnn"
@@ -286,18 +286,29 @@ def test_build_cnn_checks_its_arguments(kwargs, name):
 
 
 def test_build_cnn_refuses_a_network_over_the_weight_budget_before_building():
-    from skdigits.network import MAX_WEIGHTS, build_cnn
+    from skdigits.network.keras_model import MAX_WEIGHTS, build_cnn
 
     # Each argument within its own limit, the product far over the budget.
     with pytest.raises(BudgetExceededError, match=r"would have 68,719,673,386 weights, over the budget of 25,000,000"):
         build_cnn(image_shape=(1024, 1024), n_classes=2, filters=(4,), kernel_sizes=(3,), dense_units=1 << 16)
-    with pytest.raises(BudgetExceededError, match="skdigits.network.MAX_WEIGHTS"):
+    with pytest.raises(BudgetExceededError, match="skdigits.network.keras_model.MAX_WEIGHTS"):
         CNNDigitClassifier(**{**TINY, "filters": (4096,), "dense_units": 4096}).fit(IMAGES, Y)
     assert MAX_WEIGHTS == 25_000_000
 
 
 ACCURATE_NETWORK = {"filters": (32, 32, 32, 64, 64, 64, 128), "kernel_sizes": (3, 3, 5, 3, 3, 5, 4),
                     "downsample": "stride", "padding": "valid", "dense_units": 128, "block_dropout": 0.2}
+
+
+def _counted(image_shape, n_classes, filters, dense_units, kernel_sizes=None, **options):
+    """The weights the network description lists, without building anything."""
+    from skdigits.network.architecture import describe, parameter_count
+
+    filters, kernel_sizes = constraints.layer_widths(filters, kernel_sizes, "test")
+    arch = {"image_shape": image_shape, "n_classes": n_classes, "filters": filters, "kernel_sizes": kernel_sizes,
+            "dense_units": dense_units, "dropout": 0.5, "batch_norm": False, "downsample": "max-pool",
+            "padding": "same", "block_dropout": 0.0, "augmentation": None, **options}
+    return parameter_count(describe(arch))
 
 
 @pytest.mark.parametrize("config", [{"filters": (32, 64, 64)},
@@ -310,18 +321,15 @@ ACCURATE_NETWORK = {"filters": (32, 32, 32, 64, 64, 64, 128), "kernel_sizes": (3
                                     {"image_shape": (13, 11), "filters": (3, 5), "kernel_sizes": (4, 3),
                                      "padding": "valid", "batch_norm": True}])
 def test_the_weight_count_is_the_built_networks(config):
-    from skdigits.network import build_cnn, count_weights
+    from skdigits.network.keras_model import build_cnn
 
     config = {"image_shape": (28, 28), "n_classes": 10, "dense_units": 256, **config}
-    filters, kernel_sizes = _params.layer_widths(config["filters"], config.get("kernel_sizes"), "test")
     model = build_cnn(**config)
-    options = {name: config[name] for name in ("batch_norm", "downsample", "padding") if name in config}
-    counted = count_weights(config["image_shape"], 10, filters, kernel_sizes, config["dense_units"], **options)
-    assert counted == model.count_params()
+    assert _counted(**config) == model.count_params()
 
 
 def test_the_weight_budget_counts_the_flattened_size_after_unpadded_convolutions():
-    from skdigits.network import build_cnn, count_weights
+    from skdigits.network.keras_model import build_cnn
 
     # 128x128 images, one 64x64 kernel: 'same' keeps 128 (pooled to 64x64), 'valid' leaves 65 (pooled to 33x33).
     net = {"image_shape": (128, 128), "n_classes": 2, "filters": (1,), "kernel_sizes": (64,), "dense_units": 8000}
@@ -329,14 +337,14 @@ def test_the_weight_budget_counts_the_flattened_size_after_unpadded_convolutions
         build_cnn(**net)
     with pytest.raises(BudgetExceededError, match=r"would have 32,796,099 weights"):
         build_cnn(**net, downsample="stride")  # 'same'-padded stride 2: 128 -> 64 as well
-    assert count_weights((128, 128), 2, (1,), (64,), 8000, padding="valid") == \
+    assert _counted(**net, padding="valid") == \
         64 * 64 + 1 + (33 * 33 + 1) * 8000 + 8001 * 2  # under the budget: 8.7 million
 
 
 @pytest.mark.parametrize("name, value", [("rotation", math.nan), ("zoom", 1.0), ("shift", -math.inf),
                                          ("zoom", True), ("seed", 1.5)])
 def test_the_augmentation_layer_refuses_meaningless_ranges(name, value):
-    from skdigits.augmentation import RandomDigitAffine
+    from skdigits.network.augmentation import RandomDigitAffine
 
     _refused(lambda: RandomDigitAffine(**{name: value}), name, "RandomDigitAffine")
 

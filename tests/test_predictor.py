@@ -107,7 +107,7 @@ def test_an_ensemble_averages_its_members_as_with_keras(small_digits, tmp_path):
 
 def _random_network(image_shape, batch_norm, **params):
     """A network from build_cnn with random weights (positive variances), and its architecture."""
-    from skdigits.network import build_cnn
+    from skdigits.network.keras_model import build_cnn
     from skdigits.persistence.weights import check_architecture
 
     architecture = dict(image_shape=list(image_shape), n_classes=3, batch_norm=batch_norm, dropout=0.5,
@@ -145,7 +145,7 @@ CASES = [
 
 @pytest.mark.parametrize("image_shape, batch_norm, params", CASES)
 def test_the_forward_pass_matches_keras_layer_for_layer(image_shape, batch_norm, params):
-    from skdigits._numpy_network import build_network
+    from skdigits.network.numpy_model import build_network
 
     model, architecture = _random_network(image_shape, batch_norm, **params)
     network = build_network(architecture, model.get_weights())
@@ -157,12 +157,12 @@ def test_the_forward_pass_matches_keras_layer_for_layer(image_shape, batch_norm,
 
 
 @pytest.mark.parametrize("image_shape, batch_norm, params", CASES)
-def test_the_plan_is_build_cnns_network(image_shape, batch_norm, params):
-    """The TensorFlow-free plan lists build_cnn's layers, and its weights' Keras paths and shapes, in order."""
-    from skdigits.persistence.weights import plan, weight_shapes
+def test_the_description_is_build_cnns_network(image_shape, batch_norm, params):
+    """The TensorFlow-free description lists build_cnn's layers, and its weights' Keras paths and shapes, in order."""
+    from skdigits.network.architecture import describe, weight_shapes
 
     model, architecture = _random_network(image_shape, batch_norm, **params)
-    steps = plan(architecture)
+    steps = describe(architecture)
     assert [step.name for step in steps] == [layer.name for layer in model.layers[1:]]
     kinds = {"augment": "RandomDigitAffine", "conv2d": "Conv2D", "batch_normalization": "BatchNormalization",
              "activation": "Activation", "max_pooling2d": "MaxPooling2D", "flatten": "Flatten", "dense": "Dense",

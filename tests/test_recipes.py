@@ -67,7 +67,7 @@ def test_the_tutorial_recipe_builds_the_tutorials_network():
 def test_the_defaults_build_two_convolutions_and_train_on_smoothed_labels():
     import numpy as np
 
-    from skdigits.network import SmoothedSparseCrossentropy
+    from skdigits._training.compile import SmoothedSparseCrossentropy
 
     X = np.random.RandomState(0).rand(40, 784).astype(np.float32)
     clf = CNNDigitClassifier(image_shape=(28, 28), epochs=1).fit(X, np.arange(40) % 10)
@@ -116,7 +116,7 @@ def test_the_accurate_recipe_builds_a_strided_batch_normalised_network():
 
 
 def test_the_frontier_counts_the_tutorial_networks_arithmetic():
-    from skdigits.network import build_cnn
+    from skdigits.network.keras_model import build_cnn
 
     if not (BENCHMARKS / "frontier.py").exists():
         pytest.skip("benchmarks/frontier.py is not in this checkout yet")
@@ -130,7 +130,7 @@ def test_the_frontier_counts_the_tutorial_networks_arithmetic():
 
 def test_the_hand_written_keras_tutorial_is_the_tutorials_network():
     """The side-by-side compares like with like: the same layers, weights and arithmetic as TUTORIAL_RECIPE's."""
-    from skdigits.network import build_cnn
+    from skdigits.network.keras_model import build_cnn
 
     module = _benchmark("frontier")
     # No seed: keras.utils.set_random_seed would reseed Python's, NumPy's and TensorFlow's global

@@ -194,7 +194,7 @@ def predict_in_blocks(model, X):
 
 
 def network_arguments(estimator):
-    """The arguments (but the seed) that a fitted-to-be classifier passes to :func:`~skdigits.network.build_cnn`.
+    """The architecture (build_cnn's arguments but the seed) of the network a classifier is about to fit.
 
     Parameters
     ----------
@@ -206,17 +206,9 @@ def network_arguments(estimator):
     -------
     dict
     """
-    filters, kernel_sizes = estimator._layers
-    augmentation = None
-    if estimator.augment:
-        augmentation = {"rotation": estimator.rotation_range, "zoom": estimator.zoom_range,
-                        "shift": estimator.shift_range}
-    return dict(
-        image_shape=estimator.image_shape_, n_classes=estimator.n_classes_, filters=filters,
-        kernel_sizes=kernel_sizes, dense_units=estimator.dense_units, dropout=estimator.dropout,
-        batch_norm=estimator.batch_norm, downsample=estimator.downsample, padding=estimator.padding,
-        block_dropout=estimator.block_dropout, augmentation=augmentation,
-    )
+    from skdigits.network.architecture import architecture_of
+
+    return architecture_of(estimator.get_params(deep=False), estimator.image_shape_, estimator.n_classes_)
 
 
 def training_callbacks(estimator, n_train, validating):
@@ -235,8 +227,8 @@ def training_callbacks(estimator, n_train, validating):
     -------
     list of keras.callbacks.Callback
     """
+    from skdigits._training.compile import make_optimizer
     from skdigits._training.schedules import schedule_callback
-    from skdigits.network import make_optimizer
 
     callbacks = []
     if estimator.lr_schedule != "constant":

@@ -8,7 +8,7 @@ from the parameters, as a loaded safe-format model is. An in-memory
 
 import copy
 
-from skdigits.network import without_optimizer
+from skdigits._training.compile import without_optimizer
 
 __all__ = ["NetworkPickling"]
 

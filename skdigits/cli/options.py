@@ -280,8 +280,8 @@ def check_optimizers(names, option):
     skdigits.exceptions.InvalidParameterError
         If a name is not a Keras optimizer.
     """
+    from skdigits._training.compile import make_optimizer  # imports TensorFlow: only commands that train get here
     from skdigits.exceptions import InvalidParameterError
-    from skdigits.network import make_optimizer  # imports TensorFlow: only commands that train get here
 
     for name in names:
         try:

@@ -73,7 +73,7 @@ def save_model(estimator, path):
     -----
     The file is format version 2: ``manifest.json`` (the estimators, their
     parameters and fitted attributes, and each network's architecture, the
-    parameters of :func:`skdigits.network.build_cnn`) and one ``.npz`` of
+    parameters of :func:`skdigits.network.keras_model.build_cnn`) and one ``.npz`` of
     float32 arrays per network, named as Keras names the weights
     (``conv1/kernel``, ...). A network is saved with its weights but without its optimizer's state
     (RMSprop's running averages would double the file). A loaded classifier
@@ -107,7 +107,7 @@ def load_model(path):
     :class:`CNNEnsembleClassifier` and ``Pipeline``, only their own
     parameters, each of a JSON type and finite; each network's arrays of
     exactly the shapes its architecture needs, checked before they are
-    read. Each network is rebuilt by :func:`skdigits.network.build_cnn`
+    read. Each network is rebuilt by :func:`skdigits.network.keras_model.build_cnn`
     and given those weights. See :doc:`/security`.
 
     Parameters

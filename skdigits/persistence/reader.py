@@ -24,6 +24,7 @@ from skdigits.exceptions import (
     UnsafeModelError,
     UnsupportedModelError,
 )
+from skdigits.network.architecture import architecture_of, describe, parameter_count
 from skdigits.persistence import budgets, weights
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, read_member
@@ -92,7 +93,7 @@ class Estimators:
 
     def classifier(self, params, attributes, architecture, arrays, where, *, classes, history, seed, temperature):
         """A fitted classifier: its network rebuilt by ``build_cnn`` from ``architecture``, ``arrays`` its weights."""
-        from skdigits.network import build_cnn
+        from skdigits.network.keras_model import build_cnn
 
         estimator = self.fitted("CNNDigitClassifier", params, attributes, where)
         model = build_cnn(**architecture, seed=seed)
@@ -223,7 +224,7 @@ class _Networks:
                                    "save_model never shares one.")
         self.used.add(name)
         try:
-            derived = weights.architecture_of(params, image_shape, len(classes))
+            derived = architecture_of({**weights.ADDED_LATER, **params}, image_shape, len(classes))
         except KeyError as exc:
             raise UnsafeModelError(f"{where}.params lacks {exc}, which its network's architecture needs.") from None
         except ValueError as exc:  # check_layer_widths: filters or kernel_sizes out of range
@@ -231,16 +232,16 @@ class _Networks:
         architecture = weights.check_architecture(derived, f"{where} (its parameters)")
         if stored is not None and weights.check_architecture(stored, f"{where}.network.architecture") != architecture:
             raise UnsafeModelError(f"{where}: the network's architecture does not match the classifier's parameters.")
-        steps = weights.plan(architecture)
-        self.parameters += weights.parameter_count(steps)
+        layers = describe(architecture)
+        self.parameters += parameter_count(layers)
         budgets.check("MAX_PARAMETERS", self.parameters, budgets.MAX_PARAMETERS, "parameters in the file's networks")
         if self.version == LEGACY_VERSION:
             from skdigits.persistence.legacy import read_keras_network
 
-            data = read_member(self.archive, name, "the file", limit=4 * weights.parameter_count(steps) + (1 << 21))
-            return architecture, read_keras_network(data, steps, f"the network {name!r}")
-        data = read_member(self.archive, name, "the file", limit=weights.npz_limit(steps))
-        return architecture, weights.read_npz(data, steps, f"the network {name!r}")
+            data = read_member(self.archive, name, "the file", limit=4 * parameter_count(layers) + (1 << 21))
+            return architecture, read_keras_network(data, layers, f"the network {name!r}")
+        data = read_member(self.archive, name, "the file", limit=weights.npz_limit(layers))
+        return architecture, weights.read_npz(data, layers, f"the network {name!r}")
 
 
 def _fitted_shape(fitted, where):

@@ -3,6 +3,7 @@
 import numbers
 import warnings
 
+from skdigits.network.architecture import architecture_of, describe, weight_shapes
 from skdigits.persistence import manifest as mf
 from skdigits.persistence import weights
 from skdigits.persistence.archive import write_archive
@@ -63,7 +64,7 @@ def _describe(estimator, networks, where):
             fitted["feature_names_in_"] = mf.labels_to_json(estimator.feature_names_in_)
         if kind == "CNNDigitClassifier":
             name = f"{where}.npz"
-            architecture = weights.architecture_of(entry["params"], estimator.image_shape_, estimator.n_classes_)
+            architecture = architecture_of(entry["params"], estimator.image_shape_, estimator.n_classes_)
             networks[name] = _network_npz(estimator.model_, architecture, where)
             fitted.update(
                 network={"file": name, "architecture": architecture},
@@ -78,10 +79,10 @@ def _describe(estimator, networks, where):
 
 def _network_npz(model, architecture, where):
     """The ``.npz`` of ``model``'s weights, after checking that it is the network ``build_cnn`` makes."""
-    expected = weights.weight_shapes(weights.plan(weights.check_architecture(architecture, where)))
+    expected = weight_shapes(describe(weights.check_architecture(architecture, where)))
     found = [(w.path, tuple(w.shape)) for w in model.weights]
     if found != expected:
-        raise TypeError(f"{where}: its network is not the one skdigits.network.build_cnn makes for its "
+        raise TypeError(f"{where}: its network is not the one skdigits.network.keras_model.build_cnn makes for its "
                         "parameters (its weights differ); save it with skdigits.save_joblib.")
     return weights.to_npz(zip([name for name, _ in expected], model.get_weights()))
 

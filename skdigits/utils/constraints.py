@@ -363,27 +363,3 @@ def layer_widths(filters, kernel_sizes, caller):
         fail(caller, "kernel_sizes", kernel_sizes,
              f"one size per layer of filters ({len(filters)}), or a single int for all")
     return filters, kernel_sizes
-
-
-def conv_blocks(filters):
-    """Group consecutive equal widths into blocks, each to end with a 2x2 pool.
-
-    Parameters
-    ----------
-    filters : sequence of int
-        Number of filters of each convolution, in order.
-
-    Returns
-    -------
-    list of list of int
-        The layer indices of each block; ``(32, 64, 64)`` gives
-        ``[[0], [1, 2]]``: pool after the first and after the third
-        convolution, as in the reference recipe.
-    """
-    blocks = []
-    for i, width in enumerate(filters):
-        if blocks and filters[blocks[-1][-1]] == width:
-            blocks[-1].append(i)
-        else:
-            blocks.append([i])
-    return blocks

@@ -1,12 +1,11 @@
-"""A NumPy forward pass of the digit CNN, built from its architecture and weight arrays, without Keras.
+"""A NumPy forward pass of the digit CNN, built from its description and weight arrays, without Keras.
 
-:func:`build_network` makes the layers that :func:`skdigits.network.build_cnn`
-creates, in the order :func:`skdigits.persistence.weights.plan` lists them,
-from the arrays the safe format stores (already checked against that
-plan). It walks no Keras config and opens no HDF5 file. The forward pass is
-float32 throughout; convolutions are im2col matrix products, so BLAS does
-the arithmetic. Probabilities match Keras' to about 1e-6, not bit for bit
-(the sums run in another order).
+:func:`build_network` turns each layer that
+:func:`skdigits.network.architecture.describe` lists into its NumPy
+function, with the arrays the safe format stores (already checked against
+that description). The forward pass is float32 throughout; convolutions are
+im2col matrix products, so BLAS does the arithmetic. Probabilities match
+Keras' to about 1e-6, not bit for bit (the sums run in another order).
 
 Importing this module imports NumPy only.
 """
@@ -16,10 +15,9 @@ import functools
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = ["NumpyNetwork", "build_network"]
+from skdigits.network.architecture import describe
 
-# Keras' BatchNormalization default, which build_cnn keeps.
-_BN_EPSILON = 1e-3
+__all__ = ["NumpyNetwork", "build_network"]
 
 # The im2col matrix of one chunk of images stays under this many bytes.
 _COLUMNS_BUDGET = 32 << 20
@@ -226,53 +224,50 @@ class NumpyNetwork:
         return out
 
 
-def _conv2d(step, arrays):
-    stride, padding = step.options or (1, "same")
-    return _Conv2D(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[step.activation or "linear"],
-                   stride, padding)
+def _conv2d(layer, arrays):
+    return _Conv2D(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[layer.activation or "linear"],
+                   layer.config["strides"], layer.config["padding"])
 
 
-def _dense(step, arrays):
-    return _Dense(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[step.activation or "linear"])
+def _dense(layer, arrays):
+    return _Dense(arrays[0], arrays[1] if len(arrays) > 1 else None, _ACTIVATIONS[layer.activation or "linear"])
 
 
-# Step.kind -> maker(step, its arrays). Augmentation and dropout (the blocks' too) do nothing at inference.
+# Layer.kind -> maker(layer, its arrays). Augmentation and dropout do nothing at inference.
 _MAKERS = {
-    "augment": lambda step, arrays: _Identity(),
+    "augment": lambda layer, arrays: _Identity(),
     "conv2d": _conv2d,
-    "batch_normalization": lambda step, arrays: _BatchNormalization(*arrays, _BN_EPSILON),
-    "activation": lambda step, arrays: _Activation(_ACTIVATIONS[step.activation]),
-    "max_pooling2d": lambda step, arrays: _MaxPooling2D((2, 2)),
-    "flatten": lambda step, arrays: _Flatten(),
+    "batch_normalization": lambda layer, arrays: _BatchNormalization(*arrays, layer.config["epsilon"]),
+    "activation": lambda layer, arrays: _Activation(_ACTIVATIONS[layer.activation]),
+    "max_pooling2d": lambda layer, arrays: _MaxPooling2D((layer.config["pool_size"],) * 2),
+    "flatten": lambda layer, arrays: _Flatten(),
     "dense": _dense,
-    "dropout": lambda step, arrays: _Identity(),
+    "dropout": lambda layer, arrays: _Identity(),
 }
 
 
 def build_network(architecture, arrays):
-    """Make the NumPy forward pass of the network ``build_cnn(**architecture)`` with weights ``arrays``.
+    """Make the NumPy forward pass of the network ``architecture`` describes, with weights ``arrays``.
 
     Parameters
     ----------
     architecture : dict
         A checked architecture (:func:`skdigits.persistence.weights.check_architecture`).
     arrays : list of ndarray
-        The weights in ``build_cnn``'s order, float32, of the shapes
-        :func:`skdigits.persistence.weights.plan` lists.
+        The weights in the description's order, float32, of the shapes
+        :func:`skdigits.network.architecture.weight_shapes` lists.
 
     Returns
     -------
     NumpyNetwork
     """
-    from skdigits.persistence.weights import plan
-
     arrays, built = list(arrays), []
     shape = (*architecture["image_shape"], 1)
-    for step in plan(architecture):
-        mine, arrays = arrays[:len(step.weights)], arrays[len(step.weights):]
-        layer = _MAKERS[step.kind](step, mine)
-        shape = layer.output_shape(shape)
-        built.append((step.name, layer))
+    for layer in describe(architecture):
+        mine, arrays = arrays[:len(layer.weights)], arrays[len(layer.weights):]
+        function = _MAKERS[layer.kind](layer, mine)
+        shape = function.output_shape(shape)
+        built.append((layer.name, function))
     if arrays or len(shape) != 1:
         raise ValueError(f"{len(arrays)} weight arrays are left over, or the output shape is {shape}")
     return NumpyNetwork("digit_cnn", tuple(architecture["image_shape"]), built, shape[0])

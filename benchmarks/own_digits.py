@@ -16,7 +16,7 @@ training digits (``make_digit_pipeline(random_state=0)``: the defaults, as
      browser canvas exports them);
    - ``chalk``: textured white chalk on a dark green smudged board, PNG.
 
-   The files go through :func:`skdigits.images.predict_image_files` (read
+   The files go through :func:`skdigits.images.files.predict_image_files` (read
    with Pillow, normalised, predicted), and the model's accuracy on them is
    compared with its accuracy on the same digits as 28x28 arrays. Goal:
    within 1.5 points.
@@ -24,7 +24,7 @@ training digits (``make_digit_pipeline(random_state=0)``: the defaults, as
 2. **scikit-learn's load_digits**: 1,797 digits of 43 writers, 8x8 with
    16 grey levels. Scaled up 8x (bilinear) to 64x64, they are predicted
    (a) resized straight to 28x28 (not normalised) and (b) through
-   :class:`skdigits.normalize.DigitNormalizer`.
+   :class:`skdigits.images.normalize.DigitNormalizer`.
 
     python benchmarks/own_digits.py [--n 3000] [--keep-files DIR] [--epochs E]
     python benchmarks/own_digits.py --figure docs/_static/normalization_steps.png   # the docs' figure only
@@ -104,7 +104,7 @@ def sklearn_digits_views():
     """load_digits scaled to 0..255 and up 8x; returns (not normalised 28x28, normalised 28x28, y)."""
     from sklearn.datasets import load_digits
 
-    from skdigits.normalize import DigitNormalizer
+    from skdigits.images.normalize import DigitNormalizer
 
     digits = load_digits()
     big = [np.asarray(Image.fromarray((d * 255 / 16).astype(np.float32), "F")
@@ -118,7 +118,7 @@ def sklearn_digits_views():
 
 def save_figure(path, X, y, index=61, seed=3):
     """The docs' figure: a photo-like JPEG of test digit ``index`` through each normalisation step."""
-    from skdigits.plotting_images import plot_normalization_steps
+    from skdigits.images.plotting import plot_normalization_steps
 
     with tempfile.TemporaryDirectory() as tmp:
         photo = Path(tmp) / "photo.jpg"
@@ -142,7 +142,7 @@ def main():
         return
 
     from skdigits import load_predictor, make_digit_pipeline, save_model
-    from skdigits.images import as_model_input, predict_image_files
+    from skdigits.images.files import as_model_input, predict_image_files
 
     X_train, y_train = load_npz(args.train)
     X_test, y_test = load_npz(args.test)

@@ -8,10 +8,10 @@ import importlib
 
 _PUBLIC = {
     "DigitImageTransformer": "skdigits.preprocessing",
-    "DigitNormalizer": "skdigits.normalize",
-    "load_digit_images": "skdigits.images",
-    "predict_image_files": "skdigits.images",
-    "plot_normalization_steps": "skdigits.plotting_images",
+    "DigitNormalizer": "skdigits.images.normalize",
+    "load_digit_images": "skdigits.images.files",
+    "predict_image_files": "skdigits.images.files",
+    "plot_normalization_steps": "skdigits.images.plotting",
     "CNNDigitClassifier": "skdigits.classifier",
     "CNNEnsembleClassifier": "skdigits.ensemble",
     "make_digit_pipeline": "skdigits.pipeline",

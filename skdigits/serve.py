@@ -14,7 +14,7 @@ What the server does, and does not:
 - ``POST /predict`` takes ``{"width": W, "height": H, "rgba": base64}``
   (a canvas's pixels) as ``application/json``, with a ``Content-Length`` of
   at most :data:`MAX_BODY` bytes. It normalises the
-  drawing as image files are (:mod:`skdigits.normalize`) and answers the
+  drawing as image files are (:mod:`skdigits.images.normalize`) and answers the
   label, the probabilities and the 28x28 image the model saw.
 - A request (its line, headers and body) must arrive within 10 s in all,
   not 10 s per network read: a client that drips a byte at a time is
@@ -279,8 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                                 f"Content-Type {content_type or 'missing'!s}; send application/json.")
         drawing = _parse_drawing(self._body())
-        from skdigits.images import as_model_input
-        from skdigits.normalize import normalize_digit
+        from skdigits.images.files import as_model_input
+        from skdigits.images.normalize import normalize_digit
 
         try:
             digit = normalize_digit(drawing, where="the drawing")

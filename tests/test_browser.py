@@ -112,7 +112,7 @@ def shown_result(driver):
 
 
 def test_drawn_digits_are_predicted_and_shown(browser, page_url, model_path, tmp_path):
-    from skdigits.images import as_model_input
+    from skdigits.images.files import as_model_input
     from skdigits.predictor import load_predictor
 
     model = load_predictor(model_path)

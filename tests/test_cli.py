@@ -474,7 +474,7 @@ def digit_photos(tmp_path_factory):
 
 
 def test_predict_images_prints_a_table_json_and_csv(model_file, digit_photos, tmp_path, capsys):
-    from skdigits.images import as_model_input, load_digit_images
+    from skdigits.images.files import as_model_input, load_digit_images
     from skdigits.predictor import load_predictor
 
     model = load_predictor(model_file)

@@ -14,8 +14,8 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 
 from skdigits.exceptions import BudgetExceededError, DataError, InvalidParameterError
-from skdigits.images import as_model_input, list_image_files, load_digit_images, predict_image_files, read_image
-from skdigits.normalize import DigitNormalizer
+from skdigits.images.files import as_model_input, list_image_files, load_digit_images, predict_image_files, read_image
+from skdigits.images.normalize import DigitNormalizer
 from skdigits.preprocessing import DigitImageTransformer
 
 

@@ -14,9 +14,9 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdigits._ink import otsu_threshold
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError
-from skdigits.normalize import DigitNormalizer, normalization_steps
+from skdigits.images.ink import otsu_threshold
+from skdigits.images.normalize import DigitNormalizer, normalization_steps
 from skdigits.preprocessing import DigitImageTransformer
 
 
@@ -264,7 +264,7 @@ def test_steps_are_returned_for_plots(mnist):
 
 
 def test_import_loads_neither_tensorflow_nor_keras():
-    code = ("import sys, skdigits.normalize, skdigits.images; "
+    code = ("import sys, skdigits.images.normalize, skdigits.images.files; "
             "print(sorted(m for m in ('tensorflow', 'keras', 'scikeras') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
@@ -307,7 +307,7 @@ def test_an_image_over_the_pixel_budget_is_refused_before_any_copy():
     import resource
 
     from skdigits.exceptions import BudgetExceededError
-    from skdigits.normalize import DigitNormalizer
+    from skdigits.images.normalize import DigitNormalizer
 
     huge = np.zeros((8000, 8000), np.uint8)  # 64 megapixels: over the 50 M budget, 64 MB as it is
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from skdigits.exceptions import DataError
-from skdigits.plotting_images import plot_normalization_steps
+from skdigits.images.plotting import plot_normalization_steps
 
 
 def stroke_photo():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from skdigits.exceptions import InvalidParameterError
-from skdigits.images import as_model_input
+from skdigits.images.files import as_model_input
 from skdigits.serve import MAX_BODY, make_server
 
 

@@ -61,7 +61,7 @@ def _predict_csv(args, session):
 
 def _predict_images(args, session):
     output = session.path(args.output, None) if args.output else None
-    from skdigits.images import predict_image_files
+    from skdigits.images.files import predict_image_files
 
     model_path, model = load_model_for_prediction(args, session)
     rows = predict_image_files(model, args.images)

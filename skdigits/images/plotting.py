@@ -7,7 +7,7 @@ directly: no pyplot state, no GUI backend.
 import numpy as np
 from matplotlib.figure import Figure
 
-from skdigits.normalize import normalization_steps
+from skdigits.images.normalize import normalization_steps
 
 __all__ = ["plot_normalization_steps"]
 
@@ -25,7 +25,7 @@ _PANELS = (
 def plot_normalization_steps(image, *, scale=255.0, polarity="auto", title=None):
     """Show each step that turns a photo or drawing into an MNIST-style 28x28 digit.
 
-    The steps are those of :class:`skdigits.normalize.DigitNormalizer` and
+    The steps are those of :class:`skdigits.images.normalize.DigitNormalizer` and
     :func:`skdigits.load_digit_images`: the image; grey with alpha
     flattened; white ink on black with the light evened out; the ink kept;
     the crop; the 20x20 box; the 28x28 result with the frame's centre
@@ -34,7 +34,7 @@ def plot_normalization_steps(image, *, scale=255.0, polarity="auto", title=None)
     Parameters
     ----------
     image : ndarray of shape (h, w) or (h, w, 1 | 3 | 4), or str or os.PathLike
-        The pixels, or an image file (read with :func:`skdigits.images.read_image`).
+        The pixels, or an image file (read with :func:`skdigits.images.files.read_image`).
     scale : float, default=255.0
         The value of full white of ``image``'s pixels; ignored for a file.
     polarity : {"auto", "dark-on-light", "light-on-dark"}, default="auto"
@@ -55,7 +55,7 @@ def plot_normalization_steps(image, *, scale=255.0, polarity="auto", title=None)
     Examples
     --------
     >>> import numpy as np
-    >>> from skdigits.plotting_images import plot_normalization_steps
+    >>> from skdigits.images.plotting import plot_normalization_steps
     >>> photo = np.full((90, 120), 220, dtype=np.uint8)
     >>> photo[10:80, 50:60] = 40
     >>> fig = plot_normalization_steps(photo)
@@ -64,7 +64,7 @@ def plot_normalization_steps(image, *, scale=255.0, polarity="auto", title=None)
     """
     where = "image"
     if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
-        from skdigits.images import read_image
+        from skdigits.images.files import read_image
 
         where = str(image)
         image, scale = read_image(image)

@@ -19,7 +19,7 @@ canvas drawing that is not prepared the same way. This module does it:
    a marker's), fit 20x20 keeping the aspect ratio with anti-aliasing,
    centre by mass in 28x28.
 
-The steps live in :mod:`skdigits._ink`.
+The steps live in :mod:`skdigits.images.ink`.
 
 An image without a digit (blank, or noise without a shape) raises
 :class:`skdigits.exceptions.DataError` naming it, rather than passing an
@@ -31,7 +31,8 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skdigits._ink import (
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
+from skdigits.images.ink import (
     WORK_SIDE,
     area_resize,
     centre_by_mass,
@@ -40,7 +41,6 @@ from skdigits._ink import (
     to_grey,
     white_on_black,
 )
-from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
 from skdigits.utils.limits import MAX_IMAGE_PIXELS
 
 __all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
@@ -95,7 +95,7 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from skdigits.normalize import DigitNormalizer
+    >>> from skdigits.images.normalize import DigitNormalizer
     >>> photo = np.full((1, 120, 90), 230, dtype=np.uint8)  # light paper
     >>> photo[0, 20:100, 40:52] = 30                          # a dark vertical stroke: a "1"
     >>> out = DigitNormalizer().fit_transform(photo)

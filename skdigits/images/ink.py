@@ -1,4 +1,4 @@
-"""The steps of MNIST normalisation on one image (NumPy, SciPy, Pillow): used by :mod:`skdigits.normalize`.
+"""The steps of MNIST normalisation on one image (NumPy, SciPy, Pillow): used by :mod:`skdigits.images.normalize`.
 
 Each function takes and returns float32 images in [0, 1]. An image with no
 digit raises :class:`skdigits.exceptions.DataError`; ``where`` names it.

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
-from skdigits.normalize import normalize_digit
+from skdigits.images.normalize import normalize_digit
 from skdigits.utils.limits import MAX_IMAGE_PIXELS
 
 __all__ = [
@@ -48,7 +48,7 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
     """Read image files of handwritten digits and normalise them as MNIST was.
 
     Each image is read with Pillow (see :func:`read_image`) and normalised
-    by :func:`skdigits.normalize.normalize_digit`: alpha flattened, grey,
+    by :func:`skdigits.images.normalize.normalize_digit`: alpha flattened, grey,
     polarity fixed (dark ink on light paper is inverted), light evened out,
     ink separated with Otsu's threshold, cropped, fitted into 20x20 keeping
     the aspect ratio, and centred by mass in 28x28.
@@ -96,7 +96,7 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
 
     Examples
     --------
-    >>> from skdigits.images import load_digit_images
+    >>> from skdigits.images.files import load_digit_images
     >>> X = load_digit_images(["my_digits/"])  # doctest: +SKIP
     >>> load_predictor("model.skdigits").predict(X)  # doctest: +SKIP
     """

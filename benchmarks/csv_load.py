@@ -3,7 +3,7 @@
 Writes a Kaggle-format train.csv of ``--n-rows`` digits (tiled from the
 training file) into a temporary folder, then loads it ``--repeats`` times,
 each in a fresh Python process, and reports the median load time and the
-largest peak RSS of those processes (their RSS after importing skdigits.datasets
+largest peak RSS of those processes (their RSS after importing skdigits.datasets.digit_recognizer
 is given too, for reference). Goal: under 3 s and under 500 MB.
 
     python benchmarks/csv_load.py [--n-rows 42000 --repeats 3]
@@ -22,7 +22,7 @@ from _common import load_npz, median, parser, write_results
 _CHILD = """
 import json, resource, sys, time
 from pathlib import Path
-import skdigits.datasets as d
+import skdigits.datasets.digit_recognizer as d
 def rss():
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -42,7 +42,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     args = p.parse_args()
 
-    from skdigits.datasets import write_digit_recognizer
+    from skdigits.datasets.digit_recognizer import write_digit_recognizer
 
     X, y = load_npz(args.train)
     reps = int(np.ceil(args.n_rows / len(X)))

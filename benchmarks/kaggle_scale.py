@@ -29,7 +29,7 @@ def tiled(X, n):
 
 def write_csvs(args, workdir):
     """Write train.csv and test.csv into ``workdir`` (unless present); return their paths."""
-    from skdigits.datasets import write_digit_recognizer
+    from skdigits.datasets.digit_recognizer import write_digit_recognizer
 
     train, test = workdir / "train.csv", workdir / "test.csv"
     if not train.exists():

@@ -98,7 +98,7 @@ def main():
                    choices=["cli", "python", "read_csv", "baseline"])
     args = p.parse_args()
 
-    from skdigits.datasets import write_digit_recognizer
+    from skdigits.datasets.digit_recognizer import write_digit_recognizer
 
     X_train, y_train = load_npz(args.train)
     X_test, y_test = load_npz(args.test)

@@ -50,7 +50,7 @@ pytestmark = pytest.mark.skipif(
 def model_path(tmp_path_factory):
     """A small pipeline trained on the 5,000 embedded MNIST digits for 3 epochs (seconds)."""
     from skdigits import make_digit_pipeline, save_model
-    from skdigits.datasets import load_sample
+    from skdigits.datasets.digit_recognizer import load_sample
 
     X, y = load_sample()
     model = make_digit_pipeline(filters=(8, 16), dense_units=32, epochs=3, random_state=0).fit(X, y)

@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from skdigits import FAST_RECIPE, cli
 from skdigits.cli import options
-from skdigits.datasets import load_digit_recognizer, load_sample, write_digit_recognizer
+from skdigits.datasets.digit_recognizer import load_digit_recognizer, load_sample, write_digit_recognizer
 from skdigits.persistence import load_joblib, load_model, save_joblib
 
 # A network that trains on a few hundred 28x28 digits in about a second.
@@ -374,7 +374,7 @@ def test_failed_run_leaves_existing_files_byte_for_byte(data, tmp_path, capsys):
 
 
 def test_failure_while_writing_the_submission_keeps_the_old_one(data, tmp_path, monkeypatch, capsys):
-    from skdigits import datasets
+    from skdigits.datasets import digit_recognizer as datasets
 
     out = tmp_path / "out"
     files = _existing_outputs(out)

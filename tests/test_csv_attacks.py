@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from skdigits import datasets
-from skdigits.datasets import PIXEL_COLUMNS, load_digit_recognizer
+from skdigits.datasets import digit_recognizer as datasets
+from skdigits.datasets.digit_recognizer import PIXEL_COLUMNS, load_digit_recognizer
 from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, SkdigitsError
 
 HEADER = "label," + ",".join(PIXEL_COLUMNS) + "\n"
@@ -212,7 +212,7 @@ def test_a_line_of_only_spaces_or_commas(csv_file):
 
 def test_extra_values_on_the_first_line_of_a_block(csv_file, monkeypatch):
     # pandas drops extra values on the first line it sees; every block starts one.
-    monkeypatch.setattr("skdigits._csv_reader._BLOCK_BYTES", len(ROW) + 10)
+    monkeypatch.setattr("skdigits.datasets.csv_reader._BLOCK_BYTES", len(ROW) + 10)
     with pytest.raises(DataError, match=r"line 4: the line has 786 values but the header has 785"):
         load_digit_recognizer(csv_file(HEADER + ROW * 2 + ROW.replace("\n", ",0\n")))
 

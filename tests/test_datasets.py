@@ -1,4 +1,4 @@
-"""Tests for skdigits.datasets and the atomic-write helper (no TensorFlow)."""
+"""Tests for skdigits.datasets.digit_recognizer and the atomic-write helper (no TensorFlow)."""
 
 import gzip
 import os
@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from skdigits import datasets
-from skdigits.datasets import (
+from skdigits.datasets import digit_recognizer as datasets
+from skdigits.datasets.digit_recognizer import (
     PIXEL_COLUMNS,
     load_digit_recognizer,
     load_sample,
@@ -99,7 +99,8 @@ def test_tolerates_crlf_bom_trailing_blank_lines_and_whole_floats(tmp_path, trai
 
 
 def test_line_numbers_are_right_across_chunks(tmp_path, monkeypatch, train_lines):
-    monkeypatch.setattr("skdigits._csv_reader._BLOCK_BYTES", 3000)  # a row is about 2,900 bytes: lines straddle reads
+    # A row is about 2,900 bytes: lines straddle reads.
+    monkeypatch.setattr("skdigits.datasets.csv_reader._BLOCK_BYTES", 3000)
     train_lines[5][3] = "300"
     with pytest.raises(ValueError, match=r"line 6, column 4 \(pixel2\): value 300 is out of range"):
         load_digit_recognizer(write_lines(tmp_path / "train.csv", train_lines))
@@ -431,9 +432,9 @@ def test_imports_stay_light():
     code = (
         "import sys, skdigits\n"
         "assert not {'tensorflow', 'pandas', 'mlxtend'} & set(sys.modules), 'skdigits'\n"
-        "import skdigits.datasets\n"
+        "import skdigits.datasets.digit_recognizer\n"
         "assert not {'tensorflow', 'mlxtend', 'sklearn'} & set(sys.modules), 'datasets'\n"
-        "assert skdigits.write_submission is skdigits.datasets.write_submission\n"
+        "assert skdigits.write_submission is skdigits.datasets.digit_recognizer.write_submission\n"
         "assert {'load_digit_recognizer', 'load_sample', 'write_digit_recognizer'} <= set(skdigits.__all__)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

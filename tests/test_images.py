@@ -22,7 +22,7 @@ from skdigits.preprocessing import DigitImageTransformer
 @pytest.fixture(scope="module")
 def digits():
     """Ten real MNIST digits (28x28 uint8), one per class, from the embedded sample."""
-    from skdigits.datasets import load_sample
+    from skdigits.datasets.digit_recognizer import load_sample
 
     X, y = load_sample()
     X, y = X.to_numpy().reshape(-1, 28, 28).astype(np.uint8), y.to_numpy()

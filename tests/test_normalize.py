@@ -23,7 +23,7 @@ from skdigits.preprocessing import DigitImageTransformer
 @pytest.fixture(scope="module")
 def mnist():
     """500 real MNIST digits (28x28 uint8) from the embedded sample."""
-    from skdigits.datasets import load_sample
+    from skdigits.datasets.digit_recognizer import load_sample
 
     X, y = load_sample()
     return X.to_numpy().reshape(-1, 28, 28)[::10].astype(np.uint8), y.to_numpy()[::10]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from skdigits.datasets import write_submission
+from skdigits.datasets.digit_recognizer import write_submission
 from skdigits.exceptions import OutputPathError, Terminated
 from skdigits.utils import atomic, output_paths
 from skdigits.utils.atomic import atomic_save, atomic_write, check_writable
@@ -134,7 +134,7 @@ def test_fifo_without_a_reader_is_refused_at_once(fifo):
 def test_dev_stdout_redirected_to_a_file_or_a_pipe_is_written_in_place(tmp_path):
     """/dev/stdout is the process's own stream: into the shell's file (same inode) or pipe, no temp file."""
     code = (
-        "from skdigits.datasets import write_submission\n"
+        "from skdigits.datasets.digit_recognizer import write_submission\n"
         "write_submission([7, 2], '/dev/stdout')\n"
         "write_submission([7, 2], '/dev/stderr')\n"
     )

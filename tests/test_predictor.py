@@ -191,7 +191,7 @@ def test_predicting_imports_no_tensorflow(fitted_pipe, small_digits, tmp_path):
 @pytest.fixture(scope="module")
 def strided_classifier():
     """The accurate recipe's kind of network, narrow, trained one epoch on 500 real 28x28 digits."""
-    from skdigits.datasets import load_sample
+    from skdigits.datasets.digit_recognizer import load_sample
 
     X, y = load_sample()
     X, y = (X[::10] / 255).astype(np.float32), y[::10]  # 500 digits, every class (the sample is sorted by label)

@@ -23,7 +23,7 @@ from skdigits.serve import MAX_BODY, make_server
 def model_path(tmp_path_factory):
     """A tiny pipeline trained on 2,500 embedded MNIST digits (seconds), saved in the safe format."""
     from skdigits import make_digit_pipeline, save_model
-    from skdigits.datasets import load_sample
+    from skdigits.datasets.digit_recognizer import load_sample
 
     X, y = load_sample()
     model = make_digit_pipeline(filters=(8, 16), dense_units=32, epochs=3, random_state=0)

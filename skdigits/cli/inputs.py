@@ -34,7 +34,7 @@ def load_labelled(path, option):
     skdigits.exceptions.DataError
         If the file is not a valid Digit Recognizer CSV or has no labels.
     """
-    from skdigits.datasets import load_digit_recognizer, load_sample
+    from skdigits.datasets.digit_recognizer import load_digit_recognizer, load_sample
 
     if path is None:
         X, y = load_sample()
@@ -58,7 +58,7 @@ def load_unlabelled(path):
     pandas.DataFrame of shape (n, 784)
         Pixel values 0-255.
     """
-    from skdigits.datasets import load_digit_recognizer
+    from skdigits.datasets.digit_recognizer import load_digit_recognizer
 
     loaded = load_digit_recognizer(path)
     return loaded[0] if isinstance(loaded, tuple) else loaded

@@ -150,7 +150,7 @@ class Session:
         path : str
             Where to write.
         write : callable
-            An atomic writer such as :func:`skdigits.datasets.write_submission`.
+            An atomic writer such as :func:`skdigits.datasets.digit_recognizer.write_submission`.
         *what
             Passed to ``write`` before ``path`` (e.g. the predictions).
 

@@ -47,7 +47,7 @@ def _predict_csv(args, session):
 
     import numpy as np
 
-    from skdigits.datasets import write_submission
+    from skdigits.datasets.digit_recognizer import write_submission
 
     predictions = model.predict(pixels_for(model, X))
     session.save(submission, write_submission, predictions)

@@ -58,7 +58,7 @@ def run(args, session):
                                                 random_state=args.random_state)
     load_time = time.perf_counter() - start
 
-    from skdigits.datasets import write_submission
+    from skdigits.datasets.digit_recognizer import write_submission
     from skdigits.persistence import save_model
     from skdigits.pipeline import make_digit_pipeline
     from skdigits.plotting import plot_confusion_matrix, plot_digits, plot_learning_curves, plot_top_errors

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skdigits._csv_format import N_PIXELS, PIXEL_COLUMNS
-from skdigits._csv_reader import CsvBudgets, read_digit_csv
+from skdigits.datasets.csv_format import N_PIXELS, PIXEL_COLUMNS
+from skdigits.datasets.csv_reader import CsvBudgets, read_digit_csv
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.utils.atomic import atomic_write
 
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 # The budgets of load_digit_recognizer, checked as the file is read. Set them
-# here (e.g. ``skdigits.datasets.MAX_CSV_ROWS = 250_000``) to read a larger file you trust.
+# here (e.g. ``skdigits.datasets.digit_recognizer.MAX_CSV_ROWS = 250_000``) to read a larger file you trust.
 
 #: Largest CSV file read, in bytes: 512 MiB. Kaggle's train.csv (42,000 digits) is 73 MiB.
 MAX_CSV_BYTES = 512 * 2**20
@@ -84,7 +84,7 @@ def load_digit_recognizer(path):
     Examples
     --------
     >>> import tempfile, os, numpy as np
-    >>> from skdigits.datasets import load_digit_recognizer, write_digit_recognizer
+    >>> from skdigits.datasets.digit_recognizer import load_digit_recognizer, write_digit_recognizer
     >>> path = os.path.join(tempfile.mkdtemp(), "train.csv")
     >>> _ = write_digit_recognizer(np.zeros((2, 784), np.uint8), path, y=[3, 7])
     >>> X, y = load_digit_recognizer(path)
@@ -146,7 +146,7 @@ def load_sample():
 
     Examples
     --------
-    >>> from skdigits.datasets import load_sample
+    >>> from skdigits.datasets.digit_recognizer import load_sample
     >>> X, y = load_sample()
     >>> X.shape, sorted(y.unique().tolist()) == list(range(10))
     ((5000, 784), True)
@@ -246,7 +246,7 @@ def write_digit_recognizer(X, path, y=None):
     Examples
     --------
     >>> import tempfile, os, numpy as np
-    >>> from skdigits.datasets import write_digit_recognizer
+    >>> from skdigits.datasets.digit_recognizer import write_digit_recognizer
     >>> path = os.path.join(tempfile.mkdtemp(), "test.csv")
     >>> _ = write_digit_recognizer(np.zeros((1, 28, 28), np.uint8), path)
     >>> open(path).readline()[:22]
@@ -295,7 +295,7 @@ def write_submission(predictions, path):
     Examples
     --------
     >>> import tempfile, os
-    >>> from skdigits.datasets import write_submission
+    >>> from skdigits.datasets.digit_recognizer import write_submission
     >>> path = write_submission([7, 2, 1], os.path.join(tempfile.mkdtemp(), "submission.csv"))
     >>> print(path.read_text(), end="")
     ImageId,Label

@@ -1,6 +1,6 @@
 """Turn a block of CSV lines into uint8 digits, checking every cell.
 
-:mod:`skdigits._csv_reader` checks the bytes first, so a block reaching
+:mod:`skdigits.datasets.csv_reader` checks the bytes first, so a block reaching
 here holds complete lines within budget, with no NUL byte, no quote and no
 blank line. pandas' C parser then does the parsing. Its type inference
 reads ``TRUE``/``False`` as booleans (so 1/0), so a block with any byte
@@ -15,7 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from skdigits._csv_format import fail, non_utf8
+from skdigits.datasets.csv_format import fail, non_utf8
 
 # The bytes of numbers pandas reads as int or float ("255", "17.0", "1e2", " 5"):
 # no letter of TRUE, NA or inf.
@@ -33,7 +33,7 @@ def parse_block(path, block, first_line, names):
     path : str
         The file, for the messages.
     block : bytes
-        Complete lines, checked by :mod:`skdigits._csv_reader`.
+        Complete lines, checked by :mod:`skdigits.datasets.csv_reader`.
     first_line : int
         The 1-based line number of the block's first line.
     names : sequence of str

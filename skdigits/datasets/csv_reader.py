@@ -13,8 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from skdigits._csv_cells import parse_block
-from skdigits._csv_format import (
+from skdigits.datasets.csv_cells import parse_block
+from skdigits.datasets.csv_format import (
     HEADER_HELP,
     PIXEL_COLUMNS,
     TRAIN_COLUMNS,
@@ -30,7 +30,7 @@ __all__ = ["CsvBudgets", "read_digit_csv"]
 
 
 class CsvBudgets(NamedTuple):
-    """The limits one read works within; their defaults and documentation live in :mod:`skdigits.datasets`."""
+    """The limits one read works within; defaults and documentation: :mod:`skdigits.datasets.digit_recognizer`."""
 
     max_bytes: int
     max_rows: int
@@ -123,7 +123,7 @@ def _check_regular(path, budgets, info):
 def _over_size(path, budgets):
     return fail(
         path, f"the file is larger than {budgets.max_bytes:,} bytes, the budget for one CSV "
-        "(skdigits.datasets.MAX_CSV_BYTES); split it, or raise that budget if you trust it.",
+        "(skdigits.datasets.digit_recognizer.MAX_CSV_BYTES); split it, or raise that budget if you trust it.",
         error=BudgetExceededError,
     )
 
@@ -136,7 +136,7 @@ def _too_long(path, budgets, line, raw):
         return lone_cr(path, line)
     return fail(
         path, f"the line is longer than {budgets.max_line_bytes:,} bytes, the budget "
-        "(skdigits.datasets.MAX_LINE_BYTES); a row of 785 values takes at most about 3,200. "
+        "(skdigits.datasets.digit_recognizer.MAX_LINE_BYTES); a row of 785 values takes at most about 3,200. "
         "Is this a digit CSV?", line=line, error=BudgetExceededError,
     )
 
@@ -182,7 +182,8 @@ def _blocks(path, budgets, f, offset):
             if rows > budgets.max_rows:
                 raise fail(
                     path, f"the file has more than {budgets.max_rows:,} rows of digits, the budget "
-                    "(skdigits.datasets.MAX_CSV_ROWS); split it, or raise that budget if you trust it.",
+                    "(skdigits.datasets.digit_recognizer.MAX_CSV_ROWS); split it, or raise that budget if you "
+                    "trust it.",
                     line=line + n - (rows - budgets.max_rows), error=BudgetExceededError,
                 )
             # pandas gets at most _PARSE_ROWS lines at a time: short lines are

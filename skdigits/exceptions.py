@@ -22,7 +22,6 @@ __all__ = [
     "TrainingDivergedError",
     "Terminated",
     "ModelVersionWarning",
-    "LegacyFormatWarning",
 ]
 
 
@@ -87,6 +86,3 @@ class Terminated(SystemExit):
 class ModelVersionWarning(UserWarning):
     """A model file was written by other versions of skdigits or its libraries."""
 
-
-class LegacyFormatWarning(FutureWarning):
-    """A model file in an older version of the safe format; it loads, but save it again."""

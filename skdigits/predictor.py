@@ -6,7 +6,7 @@ by :func:`skdigits.save_model` with the same checks as
 :func:`skdigits.load_model`, and runs each network's forward pass in NumPy
 (:mod:`skdigits.network.numpy_model`), built from the architecture and weight
 arrays in the file. Neither it nor the predictors it returns import
-TensorFlow, Keras or scikeras (nor h5py, except for a legacy format-1 file).
+TensorFlow, Keras or scikeras.
 """
 
 import numpy as np
@@ -60,7 +60,7 @@ def load_predictor(path):
 
     Warns
     -----
-    skdigits.exceptions.ModelVersionWarning, skdigits.exceptions.LegacyFormatWarning
+    skdigits.exceptions.ModelVersionWarning
         As :func:`load_model`.
 
     See Also

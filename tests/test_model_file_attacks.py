@@ -3,8 +3,7 @@
 The files are crafted here as an attacker would: FIFOs, zip bombs, ensembles
 that repeat one network, manifests with non-finite, wrongly typed or
 duplicated values, tampered optimizer configs, deep JSON, non-finite or
-encrypted or exotically compressed members, truncated files. Format 1
-(HDF5) files are attacked in test_model_file_attacks_legacy.py.
+encrypted or exotically compressed members, truncated files.
 """
 
 import io
@@ -221,7 +220,8 @@ ESTIMATOR_FITTED = ("estimator", "fitted")
     (_set("estimator", "params", "filters", [4, [4]]), UnsafeModelError, "nests lists|'filters' parameter"),
     (_set("estimator", "params", "epochs", 0), UnsafeModelError, "epochs"),
     (_set("estimator", "params", "epochs", True), UnsafeModelError, "epochs"),
-    (_set("format_version", 3), UnsafeModelError, "format version 3 is not one this skdigits reads"),
+    (_set("format_version", 3), UnsafeModelError, r"format version 3 is not the one this skdigits reads \(2\)"),
+    (_set("format_version", 1), UnsafeModelError, "format version 1 is not the one this skdigits reads"),
     (_set("format_version", True), UnsafeModelError, "format version True"),
     (_set("versions", {"keras": {"a": 1}}), UnsafeModelError, "expected a string"),
     (_set("networks", [NETWORK, NETWORK]), UnsafeModelError, "lists a network more than once"),

@@ -112,7 +112,8 @@ def _random_network(image_shape, batch_norm, **params):
 
     architecture = dict(image_shape=list(image_shape), n_classes=3, batch_norm=batch_norm, dropout=0.5,
                         augmentation=dict(rotation=10, zoom=0.1, shift=0.1), filters=[32, 64, 64],
-                        kernel_sizes=[5, 3, 3], dense_units=256)
+                        kernel_sizes=[5, 3, 3], dense_units=256, downsample="max-pool", padding="same",
+                        block_dropout=0.0)
     architecture.update({k: list(v) if isinstance(v, tuple) else v for k, v in params.items()})
     architecture = check_architecture(architecture, "test")
     model = build_cnn(**architecture, seed=0)

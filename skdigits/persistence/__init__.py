@@ -142,11 +142,6 @@ def load_model(path):
     skdigits.exceptions.ModelVersionWarning
         When the file was written with another major or minor version of
         skdigits, Keras, TensorFlow, scikit-learn or NumPy.
-    skdigits.exceptions.LegacyFormatWarning
-        When the file is in format version 1 (a Keras ``.keras`` file per
-        network, as earlier releases wrote); it loads, reading only the
-        weights from each network's HDF5 file after checking every dataset.
-        Save it again.
 
     See Also
     --------

@@ -1,7 +1,7 @@
 """The zip layer of the safe format: archives checked against the budgets before zipfile parses or inflates them.
 
 Used for the model file itself and for the ``.npz`` of each network inside
-it (and for a legacy ``.keras`` network). Everything a hostile archive can
+it. Everything a hostile archive can
 do wrong is an :class:`~skdigits.exceptions.UnsafeModelError` or a
 :class:`~skdigits.exceptions.BudgetExceededError` with a message that
 names the member; the caller adds the file's name.

@@ -27,7 +27,7 @@ from skdigits.utils.limits import (  # what a network may be: shared with the pa
 __all__ = [
     "MAX_FILE_BYTES", "MAX_ARCHIVE_BYTES", "MAX_MEMBERS", "MAX_CENTRAL_DIRECTORY_BYTES", "MAX_MANIFEST_BYTES",
     "MAX_JSON_DEPTH", "MAX_ENSEMBLE_MEMBERS", "MAX_NETWORKS", "MAX_PARAMETERS", "MAX_IMAGE_SIDE", "MAX_CLASSES",
-    "MAX_LAYERS", "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS", "MAX_HDF5_OBJECTS", "check",
+    "MAX_LAYERS", "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS", "check",
 ]
 
 #: Size of the model file on disk, checked with ``os.stat`` before it is opened.
@@ -39,7 +39,7 @@ MAX_ARCHIVE_BYTES = 256 << 20
 MAX_MEMBERS = 256
 #: Size of an archive's central directory, checked before zipfile parses it.
 MAX_CENTRAL_DIRECTORY_BYTES = 1 << 20
-#: Uncompressed size of ``manifest.json`` (and of a legacy network's ``config.json``).
+#: Uncompressed size of ``manifest.json``.
 MAX_MANIFEST_BYTES = 4 << 20
 #: Nesting depth of ``[`` and ``{`` in the manifest, counted before it is parsed.
 MAX_JSON_DEPTH = 32
@@ -49,8 +49,6 @@ MAX_NETWORKS = 64
 MAX_PARAMETERS = 64 << 20
 #: Characters of one string in the manifest (a label, a feature name, a parameter).
 MAX_STRING_CHARS = 1024
-#: Groups and datasets in a legacy (format 1) network's HDF5 weights file.
-MAX_HDF5_OBJECTS = 1024
 
 
 def check(name, value, limit, what):

@@ -10,7 +10,6 @@ anything is built from it, and raise
 
 import json
 import math
-import numbers
 import re
 
 import numpy as np
@@ -19,12 +18,11 @@ from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
 
 __all__ = ["parse_json", "dump_json", "fields", "integer", "counted", "real", "boolean", "choice", "string",
-           "image_shape", "labels_to_json", "labels_from_json", "params_to_json", "params_from_json"]
+           "image_shape", "labels_to_json", "labels_from_json"]
 
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 # Label dtypes the format writes: ints and strings (and floats, for float class labels); never bools or objects.
 _LABEL_DTYPES = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64"}
-_LABEL_DTYPES |= {np.dtype(name).str for name in _LABEL_DTYPES}  # as format 1 wrote them ("<i8")
 
 
 # ---------------------------------------------------------------- JSON
@@ -212,109 +210,3 @@ def labels_from_json(encoded, where, *, limit=None, budget="MAX_CLASSES"):
 
 
 # ---------------------------------------------------------------- constructor parameters
-def params_to_json(params):
-    """Encode constructor parameters: tuples become lists, Keras optimizers their config."""
-    out = {}
-    for name, value in params.items():
-        if isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        elif hasattr(value, "get_config") and hasattr(value, "apply_gradients"):  # an optimizer instance
-            from skdigits._training.backend import keras
-
-            value = {"keras_optimizer": keras.optimizers.serialize(value)}
-        json.dumps(value, allow_nan=False)  # fails loudly on anything else
-        out[name] = value
-    return out
-
-
-def _param(value, where):
-    """A parameter value as the manifest may hold it: None, a bool, a finite number, a string, or a list of those."""
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, float):
-        return real(value, where)
-    if isinstance(value, numbers.Integral):
-        return integer(value, where, low=-(1 << 63), high=(1 << 63) - 1)
-    if isinstance(value, str):
-        return string(value, where)
-    if isinstance(value, list):
-        listed(value, where, limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
-        items = [_param(item, f"{where}[{i}]") for i, item in enumerate(value)]
-        if any(isinstance(item, list) for item in items):
-            raise UnsafeModelError(f"{where} nests lists, which the safe format never writes.")
-        return tuple(items)
-    raise UnsafeModelError(f"{where} holds an object the safe format does not write.")
-
-
-def params_from_json(encoded, known, where, *, optimizers=True):
-    """Decode and type-check parameters, refusing names the class does not have.
-
-    An ``optimizer`` is checked either way
-    (:mod:`~skdigits.persistence.optimizers`): a name must be a built-in
-    optimizer's, a config exactly what Keras writes for one.
-    ``optimizers=False`` keeps a config as checked instead of building it
-    with Keras (which imports TensorFlow). ``callbacks`` must be null: the
-    saver never writes callbacks.
-
-    Parameters
-    ----------
-    encoded : dict
-        The entry's ``params``.
-    known : sequence of str
-        The estimator's parameter names.
-    where : str
-        The entry, named in every error.
-    optimizers : bool, default=True
-        Build a saved optimizer config with ``keras.optimizers.deserialize``.
-
-    Returns
-    -------
-    dict
-        The checked parameters: lists as tuples, optimizer configs as
-        Keras optimizers (or as their checked configs).
-
-    Raises
-    ------
-    UnsafeModelError
-        An unknown parameter, a value the saver never writes, or an
-        optimizer config that is not a built-in optimizer's or that Keras
-        cannot build.
-    """
-    from skdigits.persistence.optimizers import check_optimizer_config, check_optimizer_name
-
-    if not isinstance(encoded, dict):
-        raise UnsafeModelError(f"{where}.params is not an object.")
-    unknown = sorted(set(encoded) - set(known))
-    if unknown:
-        raise UnsafeModelError(f"{where}: parameters {unknown[:10]} are not parameters of this estimator.")
-    out = {}
-    for name, value in encoded.items():
-        field = f"{where}.params.{name}"
-        if name == "callbacks" and value is not None:
-            raise UnsafeModelError(f"{field} is {_short(value)}; save_model writes callbacks as null.")
-        if name == "optimizer" and isinstance(value, dict) and set(value) == {"keras_optimizer"}:
-            check_optimizer_config(value["keras_optimizer"], f"{field}.keras_optimizer")
-            out[name] = _build_optimizer(value["keras_optimizer"], field) if optimizers else value
-            continue
-        out[name] = _param(value, field)
-        if name == "optimizer":
-            check_optimizer_name(string(value, field), field)
-    return out
-
-
-def _build_optimizer(config, where):
-    """The Keras optimizer of a checked config; Keras' own refusals become UnsafeModelError."""
-    import copy
-
-    from skdigits._training.backend import keras
-
-    try:  # deserialize changes the config it reads
-        optimizer = keras.optimizers.deserialize(copy.deepcopy(config))
-    except (TypeError, ValueError) as exc:  # from the config alone: it was checked to be plain values
-        raise UnsafeModelError(f"{where}: Keras cannot build this optimizer "
-                               f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]}).") from None
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise UnsafeModelError(f"{where}: Keras does not make an optimizer of this config.")
-    return optimizer

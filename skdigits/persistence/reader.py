@@ -19,7 +19,6 @@ import warnings
 from skdigits.calibration import TEMPERATURE_RANGE
 from skdigits.exceptions import (
     BudgetExceededError,
-    LegacyFormatWarning,
     ModelVersionWarning,
     UnsafeModelError,
     UnsupportedModelError,
@@ -29,22 +28,20 @@ from skdigits.persistence import budgets, weights
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, read_member
 from skdigits.persistence.files import ZIP_MAGIC, describe_start, is_joblib, open_model_file
+from skdigits.persistence.parameters import params_from_json
 
 __all__ = ["load_safe", "Estimators", "ESTIMATORS", "FORMAT", "FORMAT_VERSION", "MANIFEST", "VERSIONED",
            "installed_versions"]
 
 FORMAT = "skdigits-model"
 FORMAT_VERSION = 2
-LEGACY_VERSION = 1
 MANIFEST = "manifest.json"
 VERSIONED = ("skdigits", "keras", "tensorflow", "scikit-learn", "numpy")
 CLASS_MODULES = {"DigitImageTransformer": "skdigits.preprocessing", "CNNDigitClassifier": "skdigits.classifier",
                  "CNNEnsembleClassifier": "skdigits.ensemble"}
-_NETWORK_SUFFIX = {FORMAT_VERSION: ".npz", LEGACY_VERSION: ".keras"}
+_NETWORK_SUFFIX = ".npz"
 _SEED_RANGE = dict(low=0, high=(1 << 32) - 1)
 _TEMPERATURES = TEMPERATURE_RANGE  # what fit_temperature can return
-#: Classifier parameters added after format 2 first shipped, and the value a file without them means.
-_ADDED_LATER = {"temperature_scaling": False, "downsample": "max-pool", "padding": "same", "block_dropout": 0.0}
 
 
 def class_named(kind):
@@ -164,16 +161,13 @@ def _read(file, path, how):
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise UnsafeModelError(f"{MANIFEST} does not describe a {FORMAT!r} file.")
         version = manifest.get("format_version")
-        if version not in _NETWORK_SUFFIX or isinstance(version, bool):
-            raise UnsafeModelError(f"format version {mf._short(version)} is not one this skdigits reads "
-                                   f"({LEGACY_VERSION} or {FORMAT_VERSION}); upgrade skdigits?")
+        if version != FORMAT_VERSION or isinstance(version, bool):
+            raise UnsafeModelError(f"format version {mf._short(version)} is not the one this skdigits reads "
+                                   f"({FORMAT_VERSION}); load it with the skdigits that wrote it, or save the "
+                                   "model again with this one.")
         mf.fields(manifest, MANIFEST, ("format", "format_version", "versions", "estimator", "networks"))
-        if version == LEGACY_VERSION:
-            warnings.warn(f"{path} is in version {LEGACY_VERSION} of the safe format, which the next release of "
-                          "skdigits will not read; save it again with skdigits.save_model.",
-                          LegacyFormatWarning, stacklevel=4)  # the caller of load_model
         _check_versions(path, manifest["versions"])
-        networks = _Networks(archive, manifest["networks"], version)
+        networks = _Networks(archive, manifest["networks"])
         extra = sorted(set(names) - {MANIFEST} - set(networks.declared))
         if extra:
             raise UnsafeModelError(f"the archive holds unexpected members {extra[:10]}.")
@@ -200,23 +194,20 @@ def _check_versions(path, saved):
 class _Networks:
     """The networks an archive declares; each is read, checked against its architecture, at most once."""
 
-    def __init__(self, archive, declared, version):
+    def __init__(self, archive, declared):
         declared = mf.listed(declared, f"{MANIFEST} networks", limit=budgets.MAX_NETWORKS, budget="MAX_NETWORKS")
         for i, name in enumerate(declared):
-            if not mf.string(name, f"networks[{i}]").endswith(_NETWORK_SUFFIX[version]) or name == MANIFEST:
-                raise UnsafeModelError(f"networks[{i}] is {name!r}, not a {_NETWORK_SUFFIX[version]} member.")
+            if not mf.string(name, f"networks[{i}]").endswith(_NETWORK_SUFFIX) or name == MANIFEST:
+                raise UnsafeModelError(f"networks[{i}] is {name!r}, not a {_NETWORK_SUFFIX} member.")
         if len(set(declared)) != len(declared):
             raise UnsafeModelError(f"{MANIFEST} lists a network more than once.")
-        self.archive, self.declared, self.version = archive, declared, version
+        self.archive, self.declared = archive, declared
         self.used, self.parameters = set(), 0
 
     def read(self, reference, params, image_shape, classes, where):
         """``(architecture, arrays)`` of the network a classifier's ``fitted.network`` names."""
-        if self.version == LEGACY_VERSION:
-            name, stored = mf.string(reference, f"{where}.network"), None
-        else:
-            mf.fields(reference, f"{where}.network", ("file", "architecture"))
-            name, stored = mf.string(reference["file"], f"{where}.network.file"), reference["architecture"]
+        mf.fields(reference, f"{where}.network", ("file", "architecture"))
+        name, stored = mf.string(reference["file"], f"{where}.network.file"), reference["architecture"]
         if name not in self.declared:
             raise UnsafeModelError(f"{where}: the network {name!r} is missing.")
         if name in self.used:
@@ -224,22 +215,17 @@ class _Networks:
                                    "save_model never shares one.")
         self.used.add(name)
         try:
-            derived = architecture_of({**weights.ADDED_LATER, **params}, image_shape, len(classes))
+            derived = architecture_of(params, image_shape, len(classes))
         except KeyError as exc:
             raise UnsafeModelError(f"{where}.params lacks {exc}, which its network's architecture needs.") from None
         except ValueError as exc:  # check_layer_widths: filters or kernel_sizes out of range
             raise UnsafeModelError(f"{where}: {exc}") from None
         architecture = weights.check_architecture(derived, f"{where} (its parameters)")
-        if stored is not None and weights.check_architecture(stored, f"{where}.network.architecture") != architecture:
+        if weights.check_architecture(stored, f"{where}.network.architecture") != architecture:
             raise UnsafeModelError(f"{where}: the network's architecture does not match the classifier's parameters.")
         layers = describe(architecture)
         self.parameters += parameter_count(layers)
         budgets.check("MAX_PARAMETERS", self.parameters, budgets.MAX_PARAMETERS, "parameters in the file's networks")
-        if self.version == LEGACY_VERSION:
-            from skdigits.persistence.legacy import read_keras_network
-
-            data = read_member(self.archive, name, "the file", limit=4 * parameter_count(layers) + (1 << 21))
-            return architecture, read_keras_network(data, layers, f"the network {name!r}")
         data = read_member(self.archive, name, "the file", limit=weights.npz_limit(layers))
         return architecture, weights.read_npz(data, layers, f"the network {name!r}")
 
@@ -300,7 +286,7 @@ def _build(entry, networks, where, how):
     if kind == "CNNEnsembleClassifier":
         return _build_ensemble(entry, networks, where, how)
     mf.fields(entry, where, ("class", "params"), ("fitted",))
-    params = mf.params_from_json(entry["params"], how.param_names(kind), where, optimizers=how.optimizers)
+    params = params_from_json(entry["params"], how.param_names(kind), where, optimizers=how.optimizers)
     if "fitted" not in entry:
         return how.unfitted(kind, params, where)
     if kind == "DigitImageTransformer":
@@ -316,12 +302,9 @@ def _build(entry, networks, where, how):
     seed = mf.integer(fitted["seed"], f"{where}.fitted.seed", **_SEED_RANGE)
     temperature = mf.real(fitted.get("temperature_", 1.0), f"{where}.fitted.temperature_", low=_TEMPERATURES[0],
                           high=_TEMPERATURES[1])
-    if networks.version == FORMAT_VERSION:
-        missing = set(how.param_names(kind)) - set(params)
-        if missing - set(_ADDED_LATER):
-            raise UnsafeModelError(f"{where}.params lacks {sorted(missing - set(_ADDED_LATER))[:10]}.")
-        # A file written before a parameter existed means what it meant then.
-        params.update({name: _ADDED_LATER[name] for name in missing})
+    missing = set(how.param_names(kind)) - set(params)
+    if missing:
+        raise UnsafeModelError(f"{where}.params lacks {sorted(missing)[:10]}.")
     architecture, arrays = networks.read(fitted["network"], entry["params"], attributes["image_shape_"], classes,
                                          where)
     return how.classifier(params, attributes, architecture, arrays, where, classes=classes, history=history,
@@ -356,7 +339,7 @@ def _build_ensemble(entry, networks, where, how):
     kind = "CNNEnsembleClassifier"
     mf.fields(entry, where, ("class", "params", "estimator"), ("fitted",))
     names = [n for n in how.param_names(kind) if n != "estimator"]
-    params = mf.params_from_json(entry["params"], names, where, optimizers=how.optimizers)
+    params = params_from_json(entry["params"], names, where, optimizers=how.optimizers)
     template = entry["estimator"]
     params["estimator"] = None if template is None else _build_member(template, networks, f"{where}.estimator", how)
     if "fitted" not in entry:

@@ -23,9 +23,7 @@ __all__ = ["check_architecture", "to_npz", "read_npz", "check_finite", "npz_limi
 
 DTYPE = np.dtype("<f4")
 _ARCHITECTURE = ("image_shape", "n_classes", "filters", "kernel_sizes", "dense_units", "dropout", "batch_norm",
-                 "augmentation")
-# Fields added later, with the values that files written before them mean.
-_OPTIONAL = ADDED_LATER = {"downsample": "max-pool", "padding": "same", "block_dropout": 0.0}
+                 "downsample", "padding", "block_dropout", "augmentation")
 _AUGMENTATION = ("rotation", "zoom", "shift")
 _NPY_HEADER_BYTES = 4096  # numpy writes 64-byte-aligned headers of ~128 bytes for these arrays
 _NPZ_OVERHEAD = 4096  # per array: zip headers and the .npy header
@@ -41,8 +39,7 @@ def check_architecture(arch, where):
     BudgetExceededError
         Images, layers, filters, kernels, units, classes or parameters over their budget.
     """
-    mf.fields(arch, where, _ARCHITECTURE, tuple(_OPTIONAL))
-    arch = {**_OPTIONAL, **arch}
+    mf.fields(arch, where, _ARCHITECTURE)
     filters = mf.listed(arch["filters"], f"{where}.filters", limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
     kernels = mf.listed(arch["kernel_sizes"], f"{where}.kernel_sizes", limit=budgets.MAX_LAYERS,
                         budget="MAX_LAYERS")

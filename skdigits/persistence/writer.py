@@ -7,6 +7,7 @@ from skdigits.network.architecture import architecture_of, describe, weight_shap
 from skdigits.persistence import manifest as mf
 from skdigits.persistence import weights
 from skdigits.persistence.archive import write_archive
+from skdigits.persistence.parameters import params_to_json
 from skdigits.persistence.reader import CLASS_MODULES, FORMAT, FORMAT_VERSION, class_named, installed_versions
 from skdigits.utils.atomic import atomic_save
 
@@ -52,7 +53,7 @@ def _describe(estimator, networks, where):
                           f"the loaded model has {name}=None.", UserWarning, stacklevel=4)
         if name == "callbacks" or dropped[name]:
             params[name] = None
-    entry = {"class": kind, "params": mf.params_to_json(params)}
+    entry = {"class": kind, "params": params_to_json(params)}
     if kind == "CNNEnsembleClassifier":
         return _describe_ensemble(estimator, template, entry, networks, where)
     if hasattr(estimator, "image_shape_"):

@@ -1,6 +1,6 @@
 """The drawing page in a real browser: headless Chromium, driven by Selenium with W3C pointer actions.
 
-The server runs as ``skdigits.serve.serve`` in a child process (as ``skdigits
+The server runs as ``skdigits.web.server.serve`` in a child process (as ``skdigits
 serve`` runs it), on a free loopback port. The test draws digits stroke by
 stroke with pen pointer events, waits until the page shows the prediction
 for the finished drawing, and checks:
@@ -60,7 +60,7 @@ def model_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def page_url(model_path):
     """``serve`` in a child process on a free port (port 0; the port is read from its start-up line)."""
-    code = "import sys; from skdigits.serve import serve; serve(sys.argv[1], port=0)"
+    code = "import sys; from skdigits.web.server import serve; serve(sys.argv[1], port=0)"
     child = subprocess.Popen([sys.executable, "-c", code, str(model_path)],
                              stderr=subprocess.PIPE, text=True)
     try:

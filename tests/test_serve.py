@@ -16,7 +16,7 @@ import pytest
 
 from skdigits.exceptions import InvalidParameterError
 from skdigits.images.files import as_model_input
-from skdigits.serve import MAX_BODY, make_server
+from skdigits.web.server import MAX_BODY, make_server
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_missing_content_length_and_chunked_bodies_get_411(server):
 
 
 @pytest.mark.parametrize("path", ["/nope", "/predict", "/static/draw.html", "/../../../etc/passwd",
-                                  "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/skdigits/serve.py"])
+                                  "/%2e%2e/%2e%2e/etc/passwd", "//etc/passwd", "/skdigits/web/server.py"])
 def test_unknown_paths_and_traversal_get_404_and_no_file(server, path):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(url(server, path), timeout=10)
@@ -199,7 +199,7 @@ def test_import_loads_no_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, skdigits.serve; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
+    code = "import sys, skdigits.web.server; print('tensorflow' in sys.modules or 'keras' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
 

@@ -32,7 +32,7 @@ def run(args, session):
     import os
 
     from skdigits.predictor import load_predictor
-    from skdigits.serve import make_server
+    from skdigits.web.server import make_server
 
     path = args.model or os.path.join(args.output_dir, "model.skdigits")
     session.info(f"Loading model {path}...")

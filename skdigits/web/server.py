@@ -86,7 +86,7 @@ def make_server(model, host="127.0.0.1", port=8000):
         from skdigits.predictor import load_predictor
 
         model = load_predictor(model)
-    page = resources.files("skdigits").joinpath("static", "draw.html").read_bytes()
+    page = resources.files("skdigits.web").joinpath("static", "draw.html").read_bytes()
     handler = type("DrawingPageHandler", (_Handler,), {
         "model": model, "page": page, "lock": threading.Lock(),
         "check_host": host in _LOOPBACK,
@@ -115,7 +115,7 @@ def serve(model, host="127.0.0.1", port=8000):
 
     Examples
     --------
-    >>> from skdigits.serve import serve
+    >>> from skdigits.web.server import serve
     >>> serve("model.skdigits", port=8000)  # doctest: +SKIP
     Drawing page on http://127.0.0.1:8000/ (Ctrl-C to stop)
     """

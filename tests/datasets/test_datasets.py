@@ -25,7 +25,7 @@ from skdigits.datasets.digit_recognizer import (
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, OutputPathError
 from skdigits.utils.atomic import atomic_save, atomic_write
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 TRAIN_HEADER = ["label", *PIXEL_COLUMNS]
 
 

@@ -1,22 +1,28 @@
-"""Grid search on a Dask cluster, through joblib's "dask" backend.
+"""
+Grid search on a Dask cluster
+=============================
 
-Shows that ``GridSearchCV`` over the digit pipeline runs unchanged on a
-``dask.distributed`` cluster: inside ``with joblib.parallel_backend("dask")``
-each candidate x fold is fitted on a worker process of the cluster (joblib
-pickles the pipeline and the digits to it), the scores come back, and the
-best candidate is refitted in this process. It prints where the fits ran,
-the report (``grid_search_report``, ``format_report``) and the best
-candidate, and writes the report as Markdown to ``grid_search_report.md``.
+``GridSearchCV`` over the digit pipeline runs unchanged on a
+``dask.distributed`` cluster, through joblib's ``"dask"`` backend: inside
+``with joblib.parallel_backend("dask")`` each candidate x fold is fitted on
+a worker process of the cluster (joblib pickles the pipeline and the digits
+to it), the scores come back, and the best candidate is refitted in this
+process. It prints where the fits ran, the report (``grid_search_report``,
+``format_report``) and the best candidate, and writes the report as Markdown
+to ``grid_search_report.md``.
+
+Run it with::
 
     pip install -e ".[distributed]"
-    python examples/distributed_grid_search.py                               # a LocalCluster here
-    python examples/distributed_grid_search.py --scheduler tcp://host:8786   # a running cluster
+    python examples/distributed_grid_search.py          # a LocalCluster here
+    python examples/distributed_grid_search.py --scheduler tcp://host:8786
 
 Without ``--scheduler`` (or ``DASK_SCHEDULER_ADDRESS``), it starts a
 ``LocalCluster`` on this machine: one worker process per core, one thread
-each, TensorFlow limited to one thread (``OMP_NUM_THREADS=1``). A real
-cluster's workers need skdigits installed; start them with one thread each,
-e.g. ``dask worker tcp://host:8786 --nworkers 8 --nthreads 1``.
+each, TensorFlow limited to one thread (``OMP_NUM_THREADS=1``);
+``--scheduler`` uses a running cluster instead. A real cluster's workers
+need skdigits installed; start them with one thread each, e.g. ``dask worker
+tcp://host:8786 --nworkers 8 --nthreads 1``.
 
 Trains on 2,000 of the 5,000 real MNIST digits of ``skdigits.load_sample()``
 (stratified), 10 epochs per fit: the search of
@@ -25,6 +31,9 @@ then 1 refit here. The report goes to the folder named by
 ``SKDIGITS_EXAMPLE_OUTPUT`` (created if needed), else to a new temporary
 folder. ``SKDIGITS_FAST=1`` runs a smoke test instead: 300 digits, 2 folds,
 1 epoch, tiny networks without augmentation, a LocalCluster of 2 workers.
+
+The documentation shows this example without running it, as it needs a
+cluster; ``tests/test_examples.py`` runs it in fast mode.
 """
 
 import argparse
@@ -101,7 +110,7 @@ def connect(address):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="Grid search on a Dask cluster, through joblib's dask backend.")
     parser.add_argument("--scheduler", default=os.environ.get("DASK_SCHEDULER_ADDRESS"),
                         help="address of a running Dask scheduler, e.g. tcp://host:8786 "
                              "(default: $DASK_SCHEDULER_ADDRESS, else a LocalCluster here)")

@@ -106,6 +106,10 @@ def test_the_docs_build_validates_public_docstrings(tmp_path):
     source = tmp_path / "docs"
     source.mkdir()
     shutil.copy(DOCS / "conf.py", source / "conf.py")
+    for folder in ("_ext", "_static", "_templates"):  # what conf.py names
+        shutil.copytree(DOCS / folder, source / folder)
+    (tmp_path / "examples").mkdir()  # an empty gallery
+    (tmp_path / "examples" / "README.rst").write_text("Examples\n========\n")
     (source / "index.rst").write_text(textwrap.dedent("""\
         Probe
         =====

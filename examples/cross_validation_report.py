@@ -26,7 +26,12 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from skdigits import cross_validation_report, format_report, load_sample, make_digit_pipeline
+from skdigits import (
+    cross_validation_report,
+    format_report,
+    load_sample,
+    make_digit_pipeline,
+)
 
 FAST = os.environ.get("SKDIGITS_FAST") == "1"
 if os.environ.get("SKDIGITS_EXAMPLE_OUTPUT"):
@@ -41,8 +46,15 @@ else:
 X, y = load_sample()
 if FAST:  # the sample is sorted by digit: take a stratified subset
     X, _, y, _ = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
-    pipe = make_digit_pipeline(filters=(8,), kernel_sizes=3, dense_units=16, augment=False,
-                               epochs=1, batch_size=64, random_state=0)
+    pipe = make_digit_pipeline(
+        filters=(8,),
+        kernel_sizes=3,
+        dense_units=16,
+        augment=False,
+        epochs=1,
+        batch_size=64,
+        random_state=0,
+    )
     folds = 3
 else:
     pipe = make_digit_pipeline(epochs=10, random_state=0)
@@ -61,5 +73,7 @@ print(f"Accuracy: {mean:.4f} +/- {std:.4f} over {folds} folds of {len(X):,} digi
 # %%
 # The same table in Markdown, for a README or a pull request.
 path = out / "cv_report.md"
-path.write_text(f"# Cross-validation\n\n{format_report(report, 'markdown')}\n", encoding="utf-8")
+path.write_text(
+    f"# Cross-validation\n\n{format_report(report, 'markdown')}\n", encoding="utf-8"
+)
 print(f"Markdown report: {path}")

@@ -48,10 +48,18 @@ from skdigits import (
 
 FAST = os.environ.get("SKDIGITS_FAST") == "1"
 
-parser = argparse.ArgumentParser(description="The Kaggle Digit Recognizer, end to end, on Kaggle-format CSV files.")
-parser.add_argument("--train", type=Path, help="Kaggle's train.csv (default: written from the sample)")
-parser.add_argument("--test", type=Path, help="Kaggle's test.csv (default: written from the sample)")
-parser.add_argument("--epochs", type=int, default=1 if FAST else 30, help="default: 30, the tutorial's")
+parser = argparse.ArgumentParser(
+    description="The Kaggle Digit Recognizer, end to end, on Kaggle-format CSV files."
+)
+parser.add_argument(
+    "--train", type=Path, help="Kaggle's train.csv (default: written from the sample)"
+)
+parser.add_argument(
+    "--test", type=Path, help="Kaggle's test.csv (default: written from the sample)"
+)
+parser.add_argument(
+    "--epochs", type=int, default=1 if FAST else 30, help="default: 30, the tutorial's"
+)
 args = parser.parse_args()
 if (args.train is None) != (args.test is None):
     parser.error("pass both --train and --test, or neither")
@@ -72,7 +80,9 @@ if args.train is None:
     X, y = load_sample()
     if FAST:
         X, _, y, _ = train_test_split(X, y, train_size=500, stratify=y, random_state=0)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=0
+    )
     args.train, args.test = out / "train.csv", out / "test.csv"
     write_digit_recognizer(X_tr, args.train, y=y_tr)
     write_digit_recognizer(X_te, args.test)
@@ -94,10 +104,21 @@ print(f"Loaded {len(X_train):,} training and {len(X_test):,} test digits")
 # trains the tutorial's CNN with random rotations, zooms and shifts; 10% of
 # ``train.csv`` is held out for the validation curves. The labels need no
 # one-hot encoding.
-tutorial = {name: value for name, value in TUTORIAL_RECIPE.items() if name != "epochs"}  # epochs: --epochs
-network = dict(filters=(8,), kernel_sizes=3, dense_units=16, batch_size=64) if FAST else tutorial
-pipe = make_digit_pipeline(epochs=args.epochs, validation_split=0.1, random_state=0,
-                           verbose=0 if FAST else 2, **network)
+tutorial = {
+    name: value for name, value in TUTORIAL_RECIPE.items() if name != "epochs"
+}  # epochs: --epochs
+network = (
+    dict(filters=(8,), kernel_sizes=3, dense_units=16, batch_size=64)
+    if FAST
+    else tutorial
+)
+pipe = make_digit_pipeline(
+    epochs=args.epochs,
+    validation_split=0.1,
+    random_state=0,
+    verbose=0 if FAST else 2,
+    **network,
+)
 start = time.perf_counter()
 pipe.fit(X_train, y_train)
 print(f"Trained {args.epochs} epoch(s) in {time.perf_counter() - start:.0f} s")

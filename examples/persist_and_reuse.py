@@ -55,13 +55,24 @@ X, y = load_sample()
 X, y = X.to_numpy(), y.to_numpy()
 if FAST:
     X, _, y, _ = train_test_split(X, y, train_size=500, stratify=y, random_state=0)
-    params = dict(filters=(8,), kernel_sizes=3, dense_units=16, augment=False, epochs=1, batch_size=64)
+    params = dict(
+        filters=(8,),
+        kernel_sizes=3,
+        dense_units=16,
+        augment=False,
+        epochs=1,
+        batch_size=64,
+    )
 else:
     params = dict(epochs=10)
-X_train, X_new, y_train, y_new = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+X_train, X_new, y_train, y_new = train_test_split(
+    X, y, test_size=0.2, stratify=y, random_state=0
+)
 pipe = make_digit_pipeline(random_state=0, **params).fit(X_train, y_train)
-print(f"Trained on {len(X_train):,} digits; accuracy on {len(X_new):,} new digits: "
-      f"{pipe.score(X_new, y_new):.4f}")
+print(
+    f"Trained on {len(X_train):,} digits; accuracy on {len(X_new):,} new digits: "
+    f"{pipe.score(X_new, y_new):.4f}"
+)
 
 # %%
 # Save
@@ -88,8 +99,17 @@ model = joblib.load(model_path)  # runs code from the file: trusted files only
 np.save(proba_path, model.predict_proba(np.load(new_path)))
 """
 proba_path = out / "proba_from_new_process.npy"
-subprocess.run([sys.executable, "-c", SECOND_PROCESS, str(model_path), str(new_path), str(proba_path)],
-               check=True)
+subprocess.run(
+    [
+        sys.executable,
+        "-c",
+        SECOND_PROCESS,
+        str(model_path),
+        str(new_path),
+        str(proba_path),
+    ],
+    check=True,
+)
 reloaded = np.load(proba_path)
 same = reloaded.shape == proba.shape and np.array_equal(reloaded, proba)
 print(f"predict_proba in a new process is identical bit for bit: {same}")

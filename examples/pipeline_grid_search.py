@@ -34,7 +34,13 @@ matplotlib.use("Agg")  # no window: figures are only written to PNG files
 
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skdigits import format_report, grid_search_report, load_sample, make_digit_pipeline, plot_grid_search
+from skdigits import (
+    format_report,
+    grid_search_report,
+    load_sample,
+    make_digit_pipeline,
+    plot_grid_search,
+)
 
 FAST = os.environ.get("SKDIGITS_FAST") == "1"
 if os.environ.get("SKDIGITS_EXAMPLE_OUTPUT"):
@@ -50,16 +56,27 @@ else:
 # names each parameter with the pipeline step's name as prefix (``cnn__``);
 # parameters outside the grid keep the pipeline's values.
 X, y = load_sample()
-X, _, y, _ = train_test_split(X, y, train_size=300 if FAST else 2000, stratify=y, random_state=0)
+X, _, y, _ = train_test_split(
+    X, y, train_size=300 if FAST else 2000, stratify=y, random_state=0
+)
 
 if FAST:
-    pipe = make_digit_pipeline(kernel_sizes=3, dense_units=16, augment=False, epochs=1, batch_size=64,
-                               random_state=0)
+    pipe = make_digit_pipeline(
+        kernel_sizes=3,
+        dense_units=16,
+        augment=False,
+        epochs=1,
+        batch_size=64,
+        random_state=0,
+    )
     grid = {"cnn__filters": [(8,), (4, 8)], "cnn__optimizer": ["rmsprop", "adam"]}
     folds = 2
 else:
     pipe = make_digit_pipeline(epochs=10, random_state=0)
-    grid = {"cnn__filters": [(32, 64, 64), (16, 32, 32)], "cnn__optimizer": ["rmsprop", "adam"]}
+    grid = {
+        "cnn__filters": [(32, 64, 64), (16, 32, 32)],
+        "cnn__optimizer": ["rmsprop", "adam"],
+    }
     folds = 3
 
 # %%
@@ -68,16 +85,21 @@ else:
 search = GridSearchCV(pipe, grid, cv=folds, scoring="accuracy")
 start = time.perf_counter()
 search.fit(X, y)
-print(f"Searched {len(search.cv_results_['params'])} candidates x {folds} folds on {len(X):,} digits "
-      f"in {time.perf_counter() - start:.0f} s")
+n_candidates = len(search.cv_results_["params"])
+print(
+    f"Searched {n_candidates} candidates x {folds} folds on {len(X):,} digits "
+    f"in {time.perf_counter() - start:.0f} s"
+)
 
 # %%
 # The report: one row per candidate, best first.
 report = grid_search_report(search)
 print(format_report(report))
 best = search.best_params_
-print(f"Best: filters={best['cnn__filters']}, optimizer={best['cnn__optimizer']}, "
-      f"mean CV accuracy: {search.best_score_:.4f}")
+print(
+    f"Best: filters={best['cnn__filters']}, optimizer={best['cnn__optimizer']}, "
+    f"mean CV accuracy: {search.best_score_:.4f}"
+)
 
 # %%
 # The figure: one line per optimizer, the filters along the x axis.

@@ -49,5 +49,7 @@ pipe = make_digit_pipeline(
 start = time.perf_counter()
 scores = cross_val_score(pipe, X, y, cv=3)
 elapsed = time.perf_counter() - start
-print(f"3-fold accuracy on {len(X)} 8x8 digits: {scores.mean():.4f} +/- {scores.std():.4f}")
+print(
+    f"3-fold accuracy on {len(X)} 8x8 digits: {scores.mean():.4f} +/- {scores.std():.4f}"
+)
 print("per fold:", " ".join(f"{s:.4f}" for s in scores), f"({elapsed:.0f} s)")

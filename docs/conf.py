@@ -1,6 +1,10 @@
 """Sphinx configuration for the skdigits documentation.
 
 Build with ``sphinx-build -W -b html docs docs/_build`` (warnings are errors).
+That build runs the examples for the gallery (minutes; sphinx-gallery keeps
+the results in ``docs/auto_examples/`` and runs an example again only when it
+changes). ``-D plot_gallery=0`` builds the gallery pages without running the
+examples, in seconds; ``tests/test_docs.py`` builds that way.
 The build imports skdigits (and, for the classifier's page, TensorFlow); it
 needs no network access: there is no intersphinx, so references to other
 projects' objects render as plain code.
@@ -14,6 +18,8 @@ from importlib.metadata import PackageNotFoundError, version
 # Document the working tree's package even when it is not installed
 # (relative to this file, not to wherever sphinx-build was started).
 sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "..")))
+# docs/_ext: the gallery's figure scraper (importable, so Sphinx can pickle the configuration).
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), "_ext")))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 project = "skdigits"
@@ -30,6 +36,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.viewcode",
     "numpydoc",
+    "sphinx_gallery.gen_gallery",
 ]
 
 templates_path = ["_templates"]
@@ -71,11 +78,33 @@ numpydoc_validation_exclude = {
     *(rf"^{re.escape(name)}$" for name in _PENDING_DOCSTRING_FIXES),
 }
 
+
+
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    # Run every example when the gallery is built, except the one that needs a Dask cluster.
+    "filename_pattern": r"/(?!distributed_)[^/]+\.py$",
+    "image_scrapers": ("matplotlib", "skdigits_gallery.skdigits_figures"),
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "within_subsection_order": "FileNameSortKey",
+    "show_memory": False,
+    "write_computation_times": False,
+    "min_reported_time": 10**9,  # no "Total running time" line: a timing of one machine at one moment
+}
+
 html_theme = "pydata_sphinx_theme"
 html_title = f"skdigits {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skdigits.css"]
+# Every page, top-level ones included, shows the site's navigation in the left
+# sidebar (the theme's default shows it only beside pages that have children).
+html_sidebars = {"**": ["sidebar-site-nav"]}
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    "show_nav_level": 2,
+    "navigation_depth": 3,
 }
 html_show_sourcelink = False

@@ -18,11 +18,15 @@ def _needs_docs_extra():
     pytest.importorskip("sphinx", reason="install the docs extra: pip install -e '.[docs]'")
     pytest.importorskip("numpydoc")
     pytest.importorskip("pydata_sphinx_theme")
+    pytest.importorskip("sphinx_gallery")
 
 
 def _sphinx(source, out, builder="html"):
+    # plot_gallery=0: the gallery's pages are built without running the examples, which train networks
+    # for minutes; tests/test_examples.py runs each of them (in fast mode).
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", builder, str(source), str(out)],
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-D", "plot_gallery=0", "-b", builder,
+         str(source), str(out)],
         capture_output=True, text=True, timeout=600,
     )
 
@@ -31,7 +35,7 @@ def test_docs_build_without_warnings(tmp_path):
     _needs_docs_extra()
     # A fresh copy: autosummary writes pages into the source folder, and stale ones would hide warnings.
     source = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("_build", "generated"))
-    shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")  # the examples page includes them
+    shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")  # the gallery is made from them
     done = _sphinx(source, tmp_path / "html")
     assert done.returncode == 0, done.stderr[-5000:]
     html = tmp_path / "html"
@@ -41,6 +45,11 @@ def test_docs_build_without_warnings(tmp_path):
     documented = {m for page in pages for m in re.findall(r'id="(skdigits\.[\w.]+)"', page.read_text(encoding="utf-8"))}
     missing = [n for n in skdigits.__all__ if n != "__version__" and not any(d.endswith("." + n) for d in documented)]
     assert not missing, f"public names with no entry in docs/api.rst: {missing}"
+    # The gallery has a page for every example, with its code.
+    for script in sorted((DOCS.parent / "examples").glob("*.py")):
+        page = html / "auto_examples" / f"{script.stem}.html"
+        assert page.is_file(), f"no gallery page for examples/{script.name}"
+        assert "highlight-Python" in page.read_text(encoding="utf-8"), f"{page.name} shows no code"
 
 
 PROBE = '''
@@ -97,6 +106,10 @@ def test_the_docs_build_validates_public_docstrings(tmp_path):
     source = tmp_path / "docs"
     source.mkdir()
     shutil.copy(DOCS / "conf.py", source / "conf.py")
+    for folder in ("_ext", "_static", "_templates"):  # what conf.py names
+        shutil.copytree(DOCS / folder, source / folder)
+    (tmp_path / "examples").mkdir()  # an empty gallery
+    (tmp_path / "examples" / "README.rst").write_text("Examples\n========\n")
     (source / "index.rst").write_text(textwrap.dedent("""\
         Probe
         =====

@@ -51,9 +51,14 @@ class Benchmark:
 
     @property
     def summary(self):
-        """The first line of the script's docstring, read without importing it."""
+        """The first line of the script's docstring (reStructuredText), read without importing it.
+
+        A leading ``Name:`` that repeats the title is dropped.
+        """
         doc = ast.get_docstring(ast.parse(self.script.read_text(encoding="utf-8"))) or ""
-        return doc.strip().splitlines()[0] if doc.strip() else ""
+        line = doc.strip().splitlines()[0] if doc.strip() else ""
+        line = re.sub(r"^[A-Z][^:`]{0,40}: ", "", line)
+        return line[:1].upper() + line[1:]
 
 
 _TRAIN_TEST = "mnist_train_8k.npz (training) and mnist_test_10k.npz (scoring)"
@@ -204,7 +209,7 @@ def _list_table(t):
 def rst_benchmark(benchmark, record, image=None):
     """The docs' section for one benchmark: its tables with their run, or how to measure it."""
     lines = [f".. _benchmark-{benchmark.name.replace('_', '-')}:", "", *_heading(_rst(benchmark.title), "-")]
-    lines += [_rst(benchmark.summary), ""]
+    lines += [benchmark.summary, ""]  # reStructuredText already, as docstrings are
     if record is None:
         lines += [f"**{NOT_MEASURED.capitalize()}.** To measure it, run from the repository root:", "",
                   ".. code-block:: bash", "", f"   {benchmark.command}", "",

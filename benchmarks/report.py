@@ -220,7 +220,8 @@ def rst_benchmark(benchmark, record, image=None):
     for t in record["tables"]:
         lines += _list_table(t)
     command, where = _command(record)
-    lines += [f":Command: ``{command}`` (run from ``{where}``)", f":Machine: {_rst(_machine(record))}",
+    where = "the repository root" if where == "." else f"``{where}``"
+    lines += [f":Command: ``{command}`` (run from {where})", f":Machine: {_rst(_machine(record))}",
               f":Versions: {_rst(_versions(record))}", f":Run: {_when(record)}",
               f":Data: {_rst(benchmark.data)}", ""]
     return lines

@@ -1,16 +1,52 @@
-"""Shared helpers for the benchmark scripts: data, machine description, output."""
+"""Shared helpers for the benchmark scripts: options, data, the run record, results files.
+
+Every script ends with :func:`write_results`, which writes ``results/<name>.json``
+(replacing the previous run's file): the figures and the tables the docs show,
+with the command that produced them, the machine, the library versions and the
+start and end of the run (UTC). ``report.py`` renders the docs' benchmarks page
+and the README's headline figures from those files, and nothing else.
+"""
 
 import argparse
+import datetime
+import importlib
 import json
 import os
 import platform
+import shlex
 import statistics
+import subprocess
+import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared" / "data"
+RESULTS = HERE / "results"
+SCHEMA = 1  # the layout of a results file; report.py refuses any other
+
+# The one place the benchmarks name skdigits' quiet Keras import (TensorFlow's start-up log silenced).
+# It is private and may move: change it here, and in the child processes that format it in.
+BACKEND = "skdigits._training.backend"
+
+# When this module was first imported: the start of the run (every script imports it first).
+STARTED = datetime.datetime.now(datetime.timezone.utc)
+_LOAD_AT_START = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+# CPU flags that decide how fast TensorFlow's kernels run (oneDNN picks its code path from them).
+CPU_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+             "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "avx_vnni")
+# Libraries whose versions go into every results file (distribution names).
+LIBRARIES = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"), "keras": ("keras",),
+             "scikit-learn": ("scikit-learn",), "numpy": ("numpy",), "scikeras": ("scikeras",),
+             "skdigits": ("skdigits",)}
+# Environment variables that change what a run measures.
+ENVIRONMENT = ("ONEDNN_MAX_CPU_ISA", "TF_ENABLE_ONEDNN_OPTS", "OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+               "TF_NUM_INTEROP_THREADS", "CUDA_VISIBLE_DEVICES", "KERAS_BACKEND")
 
 
 def parser(description):
@@ -18,8 +54,20 @@ def parser(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--train", type=Path, default=SHARED / "mnist_train_8k.npz", help="npz with X, y")
     p.add_argument("--test", type=Path, default=SHARED / "mnist_test_10k.npz", help="npz with X, y")
-    p.add_argument("--json", type=Path, default=None, help="where to write the results (default: results/<name>.json)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write the results there instead of results/<name>.json (for trial runs)")
     return p
+
+
+def quiet_keras():
+    """Import Keras through skdigits, with TensorFlow's start-up log kept quiet; return the ``keras`` module."""
+    return importlib.import_module(BACKEND).keras
+
+
+def skdigits_command():
+    """The ``skdigits`` console script of this interpreter's environment (as a user runs it), else ``-m skdigits``."""
+    script = Path(sys.executable).parent / "skdigits"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "skdigits"]
 
 
 def load_npz(path):
@@ -35,36 +83,150 @@ def load_scaled(path, n=None):
     return (X / np.float32(255)).astype(np.float32)[..., None], y
 
 
-def machine():
-    """What ran the benchmark: CPU, cores and library versions."""
-    import sklearn
-
-    from skdigits._training.backend import keras, tf  # quiet: no TensorFlow start-up log in the output
-
-    cpu = platform.processor() or platform.machine()
+def _cpu():
+    """The CPU's model name and the flags of ``CPU_FLAGS`` it has (Linux /proc/cpuinfo; elsewhere less)."""
+    model, flags = platform.processor() or platform.machine(), set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and model in ("", platform.processor(), platform.machine()):
+                model = value.strip()
+            elif key.strip() in ("flags", "Features") and not flags:
+                flags = set(value.split())
     except OSError:
         pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-        "keras": keras.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
+    return model, [flag for flag in CPU_FLAGS if flag in flags]
+
+
+def _memory_gib():
+    """Total memory in GiB (Linux), else None."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return None
+
+
+def machine():
+    """What ran the benchmark: CPU model, cores, the CPU flags that matter, memory, OS, load average."""
+    cpu, flags = _cpu()
+    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_flags": flags, "memory_gib": _memory_gib(),
+            "os": platform.platform(), "load_average_at_start": _LOAD_AT_START,
+            "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+
+
+def _git(*args):
+    try:
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def versions():
+    """Python's and the libraries' versions, and the skdigits commit the run measured."""
+    found = {"python": platform.python_version()}
+    for name, distributions in LIBRARIES.items():
+        found[name] = None
+        for distribution in distributions:
+            try:
+                found[name] = version(distribution)
+                break
+            except PackageNotFoundError:
+                continue
+    found["skdigits_commit"] = _git("rev-parse", "HEAD")
+    changes = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
+    found["skdigits_tree"] = None if changes is None else ("modified" if changes else "clean")
+    return found
+
+
+def command():
+    """The command line of this run, exactly: its argv, the folder it ran from, and the settings that matter."""
+    cwd = Path.cwd().resolve()
+    try:
+        where = cwd.relative_to(ROOT).as_posix() or "."
+    except ValueError:
+        where = str(cwd)
+    argv = list(sys.argv)
+    return {"argv": argv, "cwd": where, "shown": shlex.join(["python", *argv]),
+            "environment": {name: os.environ[name] for name in ENVIRONMENT if name in os.environ}}
+
+
+def table(title, columns, rows, note=None):
+    """A table for the docs: its title, column names and rows of cells (numbers formatted as shown).
+
+    ``note`` is a sentence or two printed under it, written by the script from the run's figures.
+    """
+    rows = [[str(cell) for cell in row] for row in rows]
+    if any(len(row) != len(columns) for row in rows):
+        raise ValueError(f"table {title!r}: every row needs {len(columns)} cells")
+    return {"title": title, "columns": list(columns), "rows": rows, "note": note}
+
+
+def markdown(t):
+    """A table of :func:`table` in Markdown, for the terminal."""
+    lines = [f"{t['title']}", "", "| " + " | ".join(t["columns"]) + " |", "|" + "---|" * len(t["columns"])]
+    lines += ["| " + " | ".join(row) + " |" for row in t["rows"]]
+    return "\n".join(lines + ([f"\n{t['note']}"] if t.get("note") else []))
+
+
+def _plain(value):
+    """``value`` with NumPy scalars and arrays, tuples and paths made JSON's, and NaN and infinities None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def write_results(name, figures, tables, path=None):
+    """Write this run's results file and return its path; print its tables.
+
+    The file, ``results/<name>.json`` unless ``path`` (the ``--json`` option) says otherwise,
+    replaces the previous run's: one run, one machine. It holds ``figures`` (everything
+    measured, as numbers), ``tables`` (:func:`table`, what the docs show), the command, the
+    machine, the versions, and when the run started and finished (UTC, ISO 8601).
+    """
+    finished = datetime.datetime.now(datetime.timezone.utc)
+    record = {
+        "schema": SCHEMA,
+        "benchmark": name,
+        "command": command(),
+        "started": STARTED.isoformat(timespec="seconds"),
+        "finished": finished.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "versions": versions(),
+        "tables": list(tables),
+        "figures": _plain(figures),
     }
+    text = json.dumps(record, indent=1, allow_nan=False) + "\n"
+    path = Path(path) if path else RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text)
+    os.replace(partial, path)  # a reader never sees half a file
+    for t in tables:
+        print()
+        print(markdown(t))
+    print(f"\nresults: {path}")
+    return path
 
 
 class EpochTimer:
     """A Keras callback that records the wall time of every epoch."""
 
     def __new__(cls):
-        from skdigits._training.backend import keras
+        keras = quiet_keras()
 
         class _Timer(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
@@ -84,14 +246,6 @@ def median(values):
     return statistics.median(values)
 
 
-def write_results(name, results, path=None):
-    """Write results (with the machine) as JSON and return the path."""
-    path = path or Path(__file__).resolve().parent / "results" / f"{name}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"benchmark": name, "machine": machine(), **results}, indent=2))
-    return path
-
-
 def accuracy_and_log_loss(proba, classes):
     """Return (accuracy, log-loss) of probabilities ``proba`` against class indices ``classes``.
 
@@ -109,7 +263,7 @@ class AccuracyCurve:
     """
 
     def __new__(cls, X, y, label=None):
-        from skdigits._training.backend import keras
+        keras = quiet_keras()
 
         class _Curve(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):

@@ -14,7 +14,7 @@ of the per-pair ratios. Goal: <= 1.25.
 
 import numpy as np
 
-from _common import EpochTimer, load_npz, median, parser, write_results
+from _common import EpochTimer, load_npz, median, parser, table, write_results
 
 
 def main():
@@ -49,13 +49,8 @@ def main():
     with_aug, without = median(epochs[True]), median(epochs[False])
     ratio = with_aug / without
     pair_ratio = median([a / b for a, b in zip(epochs[True], epochs[False])])
-    print()
-    print("| images | epoch with augmentation | epoch without | ratio of medians | median pair ratio (goal <= 1.25) |")
-    print("|---|---|---|---|---|")
-    print(f"| {args.n_images} | {with_aug:.2f} s | {without:.2f} s | {ratio:.3f} | {pair_ratio:.3f} |")
-    path = write_results("augmentation_cost", {
-        "command": f"python benchmarks/augmentation_cost.py --recipe {args.recipe} --n-images {args.n_images} "
-                   f"--pairs {args.pairs}",
+    write_results("augmentation_cost", {
+        "recipe": args.recipe,
         "n_images": args.n_images,
         "epoch_seconds_with_augmentation": epochs[True],
         "epoch_seconds_without": epochs[False],
@@ -63,8 +58,11 @@ def main():
         "median_without": without,
         "ratio_of_medians": ratio,
         "median_pair_ratio": pair_ratio,
-    }, args.json)
-    print(f"results: {path}")
+    }, [table(f"Epoch time with and without augmentation, the {args.recipe} recipe's network, "
+              f"{args.n_images:,} images, {args.pairs} alternating epoch pairs",
+              ["epoch with augmentation (median)", "epoch without (median)", "ratio of medians",
+               "median of the per-pair ratios"],
+              [[f"{with_aug:.2f} s", f"{without:.2f} s", f"{ratio:.3f}", f"{pair_ratio:.3f}"]])], args.json)
 
 
 if __name__ == "__main__":

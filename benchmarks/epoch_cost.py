@@ -27,12 +27,11 @@ the defaults.
     python benchmarks/epoch_cost.py [--epochs 4] [--variants defaults mixed-bfloat16 ...]
 """
 
-import os
 import time
 
 from frontier import forward_flops
 
-from _common import EpochTimer, load_scaled, median, parser, write_results
+from _common import EpochTimer, load_scaled, median, parser, quiet_keras, table, write_results
 
 VARIANTS = {
     "defaults": {},
@@ -49,7 +48,8 @@ VARIANTS = {
 def classifier(name, params, timer):
     """A CNNDigitClassifier for the variant (steps_per_execution and the dtype policy are no parameters)."""
     from skdigits import CNNDigitClassifier
-    from skdigits._training.backend import keras
+
+    keras = quiet_keras()
 
     class Variant(CNNDigitClassifier):
         def _build_keras_model(self):
@@ -102,16 +102,14 @@ def main():
                      "gflops_per_second": flop / median(seconds) / 1e9,
                      "ratio_to_defaults": median([a / b for a, b in zip(seconds, times["defaults"])]),
                      "forward_mflop_per_image": forward_flops(model.model_) / 1e6, "seconds": seconds})
-    print()
-    print("| variant | forward MFLOP/image | median epoch | GFLOP/s | ratio to the defaults' epoch |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['variant']} | {r['forward_mflop_per_image']:.1f} | {r['median_seconds']:.2f} s "
-              f"| {r['gflops_per_second']:.0f} | {r['ratio_to_defaults']:.3f} |")
-    command = f"python benchmarks/epoch_cost.py --epochs {args.epochs} --variants {' '.join(variants)}"
-    path = write_results("epoch_cost", {"command": command, "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA"),
-                                        "n_images": len(X), "rows": rows}, args.json)
-    print(f"results: {path}")
+    write_results("epoch_cost", {"n_images": len(X), "epochs": args.epochs, "rows": rows}, [table(
+        f"One epoch of the defaults on {len(X):,} digits against variants that each remove one cost; "
+        f"medians of {args.epochs} alternating epochs",
+        ["variant", "forward MFLOP per image", "epoch (median)", "GFLOP/s", "/ the defaults' epoch"],
+        [[r["variant"], f"{r['forward_mflop_per_image']:.1f}", f"{r['median_seconds']:.2f} s",
+          f"{r['gflops_per_second']:.0f}", f"{r['ratio_to_defaults']:.3f}"] for r in rows],
+        note="GFLOP/s counts 2 per multiply-add of the convolution and dense layers, x 3 in training; "
+             "'predict' is the forward pass alone over the same digits.")], args.json)
 
 
 if __name__ == "__main__":

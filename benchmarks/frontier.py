@@ -21,34 +21,26 @@ ensemble, for each k: their probabilities averaged, which is what
 its training time is the sum of theirs.
 
 ``keras-tutorial`` seeds Keras' global random state, as the tutorial does
-(``keras.utils.set_random_seed(seed)``); that no longer reaches the
-skdigits fits after it (``tests/test_classifier.py`` checks it). The runs
-of 2026-12-01 before 14:26 UTC predate that fix: there, those fits
-shuffled as after ``keras.utils.set_random_seed`` of the last such seed.
+(``keras.utils.set_random_seed(seed)``); that does not reach the skdigits
+fits after it (``tests/test_classifier.py`` checks it).
 
 Nothing is chosen here: the recipes were chosen on held-out digits
-(``recipe_search.py --heldout``). Prints a Markdown table, writes
-``results/frontier.json`` and plots accuracy against training time, one
-point per recipe and ensemble (the medians; bars span the seeds), to
-``--plot`` (default ``docs/_static/frontier.png``); ``--replot
-results/frontier.json`` redraws it from a saved run.
+(``recipe_search.py --heldout``). Prints a Markdown table and writes
+``results/frontier.json``. The docs build plots accuracy against training
+time from that file (``report.py``; ``python benchmarks/report.py
+--frontier-plot frontier.png`` draws it by hand).
 
     python benchmarks/frontier.py [--seeds 0 1 2] [--ensemble 5 10]
                                   [--recipes keras-tutorial tutorial defaults accurate]
 """
 
-import json
 import time
-from pathlib import Path
 
 import keras_tutorial
 import numpy as np
 from calibration import scores
 
-from _common import load_scaled, median, parser, write_results
-
-ROOT = Path(__file__).resolve().parents[1]
-
+from _common import load_scaled, median, parser, table, write_results
 
 RECIPES = ("keras-tutorial", "tutorial", "defaults", "accurate")
 
@@ -107,50 +99,24 @@ def summarise(name, runs, tutorial_seconds, keras_seconds=None):
     return row
 
 
-def markdown(rows):
-    """The table, in Markdown."""
-    lines = ["| recipe | runs | training time (median) | x hand-written Keras tutorial | x tutorial recipe "
-             "| test accuracy (median) | log-loss | ECE (15 bins) | mean top probability | GFLOP/s |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        keras_ratio, ratio, speed = (r.get("time_ratio_to_keras_tutorial"), r.get("time_ratio_to_tutorial"),
-                                     r["gflops_per_second"])
-        lines.append(
-            f"| {r['recipe']} | {r['n_runs']} | {r['seconds']:.1f} s "
-            f"| {'' if keras_ratio is None else f'{keras_ratio:.3f}'} | {'' if ratio is None else f'{ratio:.3f}'} "
-            f"| {r['accuracy']:.4f} | {r['log_loss']:.4f} | {r['ece']:.4f} | {r['mean_top_probability']:.3f} "
-            f"| {'' if speed is None else f'{speed:.0f}'} |")
-    return "\n".join(lines)
+def frontier_table(rows, n_train, n_test, seeds):
+    """The table the docs show: one row per recipe and ensemble."""
+    def ratio(value):
+        return "" if value is None else f"{value:.3f}"
 
-
-def plot(rows, path, title):
-    """Accuracy against training time, one point per row, bars spanning the seeds."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    for i, r in enumerate(rows):
-        seconds, accuracy = r["seconds"], r["accuracy"]
-        ax.errorbar(seconds, accuracy, fmt="o",
-                    xerr=[[seconds - r["seconds_range"][0]], [r["seconds_range"][1] - seconds]],
-                    yerr=[[accuracy - r["accuracy_range"][0]], [r["accuracy_range"][1] - accuracy]], capsize=3)
-        # Neighbours (the two tutorials, the two ensembles) get labels on opposite sides, both below
-        # their points: above, the hand-written tutorial's label ran into the defaults' time bar.
-        ax.annotate(r["recipe"], (seconds, accuracy), textcoords="offset points",
-                    xytext=(6, -12) if i % 2 else (-6, -12), ha="left" if i % 2 else "right", fontsize=9)
-    ax.set_xscale("log")
-    times = [r["seconds"] for r in rows]
-    ax.set_xlim(min(times) / 1.6, max(times) * 1.6)
-    ax.set_xlabel("training time on 8,000 digits (s, log scale)")
-    ax.set_ylabel("accuracy on the 10,000 MNIST test digits")
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return table(
+        f"Training on {n_train:,} digits, scored on the {n_test:,} MNIST test digits; medians over seeds "
+        f"{', '.join(map(str, seeds))}",
+        ["recipe", "runs", "training time", "x the hand-written Keras tutorial", "x TUTORIAL_RECIPE",
+         "test accuracy", "log-loss", "ECE (15 bins)", "GFLOP/s"],
+        [[r["recipe"], r["n_runs"], f"{r['seconds']:.1f} s", ratio(r.get("time_ratio_to_keras_tutorial")),
+          ratio(r.get("time_ratio_to_tutorial")), f"{r['accuracy']:.4f}", f"{r['log_loss']:.4f}", f"{r['ece']:.4f}",
+          "" if r["gflops_per_second"] is None else f"{r['gflops_per_second']:.0f}"] for r in rows],
+        note="keras-tutorial: the tutorial written by hand in Keras 3, without skdigits (keras_tutorial.py); "
+             "tutorial: TUTORIAL_RECIPE; defaults: FAST_RECIPE, with its temperature scaling; accurate: "
+             "ACCURATE_RECIPE; k x accurate: the ACCURATE_RECIPE networks of seeds 0 to k-1 averaged, its time the "
+             "sum of theirs. Time ratios are medians of the per-seed ratios. GFLOP/s counts 2 per multiply-add "
+             "of the convolution and dense layers, x 3 in training.")
 
 
 def main():
@@ -159,23 +125,13 @@ def main():
     p.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
     p.add_argument("--ensemble", type=int, nargs="*", default=[],
                    help="also score k accurate networks averaged (seeds 0..k-1), for each k given")
-    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "_static" / "frontier.png")
-    p.add_argument("--replot", type=Path, default=None, help="redraw the plot from this results JSON, training nothing")
     args = p.parse_args()
-    if args.replot:
-        results = json.loads(args.replot.read_text())
-        plot(results["rows"], args.plot, f"{results['n_train']:,} training digits, seeds "
-             f"{', '.join(map(str, sorted({r['seed'] for runs in results['runs'].values() for r in runs})))}; "
-             f"{results['started']}")
-        print(f"plot: {args.plot}")
-        return
 
     X, y = load_scaled(args.train)
     X_test, y_test = load_scaled(args.test)
     params = recipes()
     runs = {name: [] for name in args.recipes}
     accurate_proba = {}
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for seed in args.seeds:
         for name in args.recipes:
             proba, run = train_and_score(params[name], seed, X, y, X_test, y_test)
@@ -209,21 +165,10 @@ def main():
                 row[key] = seconds / median(list(base.values()))
         rows.append(row)
 
-    table = markdown(rows)
-    print()
-    print(table)
-    title = f"{len(X):,} training digits, seeds {', '.join(map(str, args.seeds))}; {started}"
-    plot(rows, args.plot, title)
-    seeds, names = " ".join(map(str, args.seeds)), " ".join(args.recipes)
-    command = f"python benchmarks/frontier.py --seeds {seeds} --recipes {names}"
-    if args.ensemble:
-        command += " --ensemble " + " ".join(map(str, args.ensemble))
-    path = write_results("frontier", {
-        "command": command,
-        "started": started, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
-        "ensembles": ensembles, "table": table, "plot": str(args.plot),
-    }, args.json)
-    print(f"results: {path}\nplot: {args.plot}")
+    write_results("frontier", {
+        "seeds": args.seeds, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
+        "ensembles": ensembles,
+    }, [frontier_table(rows, len(X), len(X_test), args.seeds)], args.json)
 
 
 if __name__ == "__main__":

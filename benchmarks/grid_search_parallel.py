@@ -7,14 +7,13 @@ runs in one process. Each n_jobs=2 run starts fresh loky workers, so their
 start-up (importing TensorFlow) is counted, as a user would see it. skdigits
 gives each worker ``cores // n_jobs`` TensorFlow threads (joblib's
 OMP_NUM_THREADS, which TensorFlow itself ignores).
-Goal: ratio <= 1.0.
 
     python benchmarks/grid_search_parallel.py [--rounds 2 --n-images 2000 --epochs 2]
 """
 
 import time
 
-from _common import load_npz, median, parser, write_results
+from _common import load_npz, median, parser, table, write_results
 
 
 def main():
@@ -47,21 +46,19 @@ def main():
             print(f"round {round_ + 1} n_jobs={n_jobs}: {times[n_jobs][-1]:.1f} s", flush=True)
 
     one, two = median(times[1]), median(times[2])
-    print()
-    print("| images | n_jobs=1 | n_jobs=2 | ratio (goal <= 1.0) | same scores |")
-    print("|---|---|---|---|---|")
-    print(f"| {args.n_images} | {one:.1f} s | {two:.1f} s | {two / one:.3f} | {scores[1] == scores[2]} |")
-    path = write_results("grid_search_parallel", {
-        "command": f"python benchmarks/grid_search_parallel.py --n-images {args.n_images} "
-                   f"--rounds {args.rounds} --epochs {args.epochs}",
+    write_results("grid_search_parallel", {
+        "n_images": args.n_images, "epochs": args.epochs,
         "seconds_n_jobs_1": times[1],
         "seconds_n_jobs_2": times[2],
         "median_n_jobs_1": one,
         "median_n_jobs_2": two,
         "ratio": two / one,
         "mean_test_scores": scores,
-    }, args.json)
-    print(f"results: {path}")
+    }, [table(f"GridSearchCV, 2 x 2 candidates x 3 folds and the refit, {args.n_images:,} digits, "
+              f"{args.epochs} epochs; medians of {args.rounds} alternating rounds",
+              ["n_jobs=1", "n_jobs=2", "n_jobs=2 / n_jobs=1", "same mean test scores"],
+              [[f"{one:.1f} s", f"{two:.1f} s", f"{two / one:.3f}", "yes" if scores[1] == scores[2] else "no"]])],
+        args.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ preprocessing layers at the front of the model, with
 ``ImageDataGenerator``'s default ``fill_mode="nearest"``. Seeding is
 Keras' global ``keras.utils.set_random_seed``, which is what the tutorial
 does. ``frontier.py --recipes keras-tutorial ...`` times it beside the
-skdigits recipes; alone, this script trains and scores one seed:
+skdigits recipes; alone, this script trains and scores one seed
+(``results/keras_tutorial.json``):
 
     python benchmarks/keras_tutorial.py [--seed 0] [--epochs 30]
 """
@@ -18,15 +19,14 @@ import time
 
 import numpy as np
 
-from _common import load_scaled, parser
+from _common import load_scaled, parser, quiet_keras, table, write_results
 
 EPOCHS = 30
 
 
 def build(seed):
     """The tutorial's model, compiled; ``seed`` None leaves Keras' global seeds alone (as the tests need)."""
-    from skdigits._training.backend import keras  # TensorFlow's start-up log kept quiet, as in every benchmark
-
+    keras = quiet_keras()  # TensorFlow's start-up log kept quiet, as in every benchmark
     if seed is not None:
         keras.utils.set_random_seed(seed)
     layers = keras.layers
@@ -68,7 +68,10 @@ def main():
     model = fit(X, y, args.seed, args.epochs)
     seconds = time.perf_counter() - start
     accuracy = float(np.mean(model.predict(X_test, batch_size=1024, verbose=0).argmax(axis=1) == y_test))
-    print(f"hand-written Keras tutorial, seed {args.seed}: {seconds:.1f} s of training, test accuracy {accuracy:.4f}")
+    write_results("keras_tutorial", {"seed": args.seed, "epochs": args.epochs, "n_train": len(X),
+                                     "n_test": len(X_test), "seconds": seconds, "accuracy": accuracy}, [table(
+        f"The tutorial hand-written in Keras, seed {args.seed}, {args.epochs} epochs on {len(X):,} digits",
+        ["training time", "test accuracy"], [[f"{seconds:.1f} s", f"{accuracy:.4f}"]])], args.json)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_scaled, parser, write_results
+from _common import load_scaled, parser, table, write_results
 
 
 def rss_mb():
@@ -51,18 +51,16 @@ def main():
 
     tail = np.asarray(rss[args.warmup:])
     slope = float(np.polyfit(np.arange(len(tail)), tail, 1)[0]) if len(tail) > 1 else float("nan")
-    print()
-    print("| cycles | RSS after warm-up | RSS at end | slope after warm-up |")
-    print("|---|---|---|---|")
-    print(f"| {args.cycles} | {rss[min(args.warmup, len(rss) - 1)]:.0f} MB | {rss[-1]:.0f} MB | {slope:.2f} MB/cycle |")
-    path = write_results("memory_cycles", {
-        "command": f"python benchmarks/memory_cycles.py --cycles {args.cycles} --n-images {args.n_images} "
-                   f"--epochs {args.epochs}",
+    write_results("memory_cycles", {
+        "cycles": args.cycles, "warmup": args.warmup, "n_images": args.n_images, "epochs": args.epochs,
         "rss_mb": rss,
         "slope_mb_per_cycle": slope,
         "seconds": time.perf_counter() - start,
-    }, args.json)
-    print(f"results: {path}")
+    }, [table(f"Resident memory over {args.cycles} fit/predict cycles of a small network on {args.n_images:,} digits",
+              ["RSS after the warm-up", "RSS at the end", "slope after the warm-up"],
+              [[f"{rss[min(args.warmup, len(rss) - 1)]:.0f} MB", f"{rss[-1]:.0f} MB", f"{slope:.2f} MB per cycle"]],
+              note=f"The slope is a least-squares line through the RSS after each cycle, from cycle "
+                   f"{args.warmup + 1} on.")], args.json)
 
 
 if __name__ == "__main__":

@@ -4,21 +4,19 @@
   wall time measured inside the process, and which heavy libraries it
   imported (TensorFlow must not be among them). Python's own start-up
   (``python -c pass``, timed from outside) is given for reference.
-  Goal: under 0.3 s.
 * File size: a digit pipeline of ``--recipe`` (``tutorial``, the default
   here: ``make_digit_pipeline(**TUTORIAL_RECIPE)``, filters 32,64,64, dense
   256; or ``fast``, the package defaults, filters 32,64) trained for
   ``--epochs`` on the training digits, saved with ``save_joblib`` and with
   ``save_model`` (the safe format). Figure: file size / the weights' bytes
-  (sum of ``w.nbytes`` over ``model_.get_weights()``). Goal: <= 1.2 for
-  joblib; the safe format is reported too.
+  (sum of ``w.nbytes`` over ``model_.get_weights()``).
 * Load plus first predict: what a user's second script pays. A fresh Python
   process times itself from before ``import skdigits`` to after its first
   ``predict`` returns (import, load, reading the digits, first predict), for
   the three loaders (``load_joblib``; ``load_model`` and ``load_predictor``,
   which reads the same safe-format file into a NumPy forward pass without
   TensorFlow) and for 1 and for 1,000 test digits, ``--load-repeats`` times,
-  interleaved. Goal: under 2 s. ``load_predictor``'s largest probability
+  interleaved. ``load_predictor``'s largest probability
   difference from the trained pipeline's is reported too. Then a breakdown:
   the Keras loaders with the heavy libraries imported explicitly first
   (TensorFlow/Keras, scikit-learn),
@@ -41,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import load_npz, median, parser, write_results
+from _common import BACKEND, load_npz, median, parser, table, write_results
 
 _IMPORT_CHILD = """
 import time
@@ -63,7 +61,8 @@ import sys
 import skdigits
 mark("import skdigits")
 if sys.argv[5] == "split":
-    from skdigits._training.backend import keras, tf  # TensorFlow, Keras and scikeras
+    import importlib
+    importlib.import_module("__BACKEND__")  # TensorFlow, Keras and scikeras, quietly
     mark("import tensorflow + keras")
     import sklearn.pipeline
     mark("import scikit-learn")
@@ -83,7 +82,7 @@ phases = {b[0]: {"seconds": b[1] - a[1], "cpu_seconds": b[2] - a[2]} for a, b in
 first = [m[0] for m in marks].index("first predict")
 print(json.dumps({"phases": phases, "seconds": marks[first][1] - marks[0][1],
                   "cpu_seconds": marks[first][2] - marks[0][2]}))
-"""
+""".replace("__BACKEND__", BACKEND)
 
 # The floor under any loader: TensorFlow's own import, in a fresh process (numpy first, for comparison).
 _TF_CHILD = """
@@ -241,52 +240,45 @@ def main():
     def phase(case, name, key="seconds"):
         return median([r["phases"][name][key] for r in runs[case]])
 
-    print()
-    print("| what | median | goal |")
-    print("|---|---|---|")
-    print(f"| python start-up (`python -c pass`, whole process) | {median(python_start):.3f} s | |")
-    print(f"| `import skdigits`, fresh process | {import_seconds:.3f} s (cpu "
-          f"{median([r['cpu_seconds'] for r in imports]):.3f} s); TensorFlow imported: {tf_imported} | < 0.3 s |")
-    print(f"| parameters / weights' bytes | {n_params} / {weight_bytes} B ({weight_bytes / 1e6:.2f} MB) | |")
+    main_rows = [
+        ["python start-up (python -c pass, whole process)", f"{median(python_start):.3f} s", ""],
+        ["import skdigits, fresh process", f"{import_seconds:.3f} s",
+         f"{median([r['cpu_seconds'] for r in imports]):.3f} s; TensorFlow imported: {'yes' if tf_imported else 'no'}"],
+        ["parameters; weights' bytes", f"{n_params:,}; {weight_bytes / 1e6:.2f} MB", ""],
+    ]
     for loader, name in _SAVERS.items():
-        print(f"| {name} file / weights' bytes | {files[loader]['ratio']:.3f} "
-              f"({files[loader]['bytes'] / 1e6:.2f} MB) | {'<= 1.2' if loader == 'load_joblib' else ''} |")
+        main_rows.append([f"{name} file / the weights' bytes", f"{files[loader]['ratio']:.3f}",
+                          f"{files[loader]['bytes'] / 1e6:.2f} MB"])
     for loader, n, mode in cases:
-        if mode != "plain":
-            continue
-        case = runs[(loader, n, mode)]
-        print(f"| {loader} + first predict of {n} digit{'s' if n > 1 else ''}: import -> predict returned "
-              f"| {median([r['seconds'] for r in case]):.2f} s (cpu {median([r['cpu_seconds'] for r in case]):.2f} s; "
-              f"whole process {median([r['process_seconds'] for r in case]):.2f} s) | < 2 s |")
-
-    print()
-    print("Breakdown (median seconds, wall / cpu; 'split' runs import the heavy libraries explicitly first):")
-    print()
+        if mode == "plain":
+            case = runs[(loader, n, mode)]
+            main_rows.append([f"{loader} + first predict of {n:,} digit{'s' if n > 1 else ''}, fresh process",
+                              f"{median([r['seconds'] for r in case]):.2f} s",
+                              f"cpu {median([r['cpu_seconds'] for r in case]):.2f} s; whole process "
+                              f"{median([r['process_seconds'] for r in case]):.2f} s"])
+    main_rows.append(["import tensorflow alone, fresh process", f"{median([r['seconds'] for r in tf_imports]):.2f} s",
+                      "it also imports " + (", ".join(tf_imports[0]["also_imported"]) or "nothing else")])
+    main_rows.append(["load_predictor against Keras: largest probability difference",
+                      f"{predictor_check['max_abs_proba_difference']:.1e}",
+                      f"on {predictor_check['digits']:,} digits"])
     names = list(runs[cases[-1]][0]["phases"])
-    print("| run | " + " | ".join(names) + " |")
-    print("|---|" + "---|" * len(names))
-    for case in cases:
-        cells = [f"{phase(case, n):.2f} / {phase(case, n, 'cpu_seconds'):.2f}" if n in runs[case][0]["phases"]
-                 else "" for n in names]
-        print(f"| {case[0]}, {case[1]} digits, {case[2]} | " + " | ".join(cells) + " |")
-    print()
-    print(f"`import tensorflow` alone, fresh process: {median([r['seconds'] for r in tf_imports]):.2f} s (cpu "
-          f"{median([r['cpu_seconds'] for r in tf_imports]):.2f} s); it also imports "
-          f"{', '.join(tf_imports[0]['also_imported']) or 'nothing else'}. `import numpy`: "
-          f"{median([r['numpy_seconds'] for r in tf_imports]):.2f} s.")
-    print()
-    print(f"`python -X importtime` of import skdigits + load_joblib: {importtime_total:.2f} s of imports "
-          f"(median of {len(profiles)}); self time by top-level package:")
-    print()
-    print("| package | seconds |")
-    print("|---|---|")
-    for name, seconds in top:
-        print(f"| {name} | {seconds:.2f} |")
-
-    path = write_results("startup_persistence", {
-        "command": f"python benchmarks/startup_persistence.py --recipe {args.recipe} --epochs {args.epochs} "
-                   f"--import-repeats {args.import_repeats} --load-repeats {args.load_repeats} "
-                   f"--importtime-repeats {args.importtime_repeats} --sizes {' '.join(map(str, args.sizes))}",
+    breakdown = [[f"{case[0]}, {case[1]:,} digits, {case[2]}",
+                  *(f"{phase(case, n):.2f} / {phase(case, n, 'cpu_seconds'):.2f}" if n in runs[case][0]["phases"]
+                    else "" for n in names)] for case in cases]
+    tables = [
+        table(f"Start-up and files: a pipeline of the {args.recipe} recipe trained {args.epochs} epoch(s); medians of "
+              f"{args.import_repeats} imports and {args.load_repeats} interleaved loads",
+              ["what", "median", "more"], main_rows,
+              note="Load plus first predict is timed inside a fresh process, from before import skdigits to the "
+                   "first predict's return."),
+        table("Where the load time goes (median seconds, wall / CPU; split runs import the heavy libraries first)",
+              ["run", *names], breakdown),
+        table(f"python -X importtime of import skdigits + load_joblib: self time by top-level package "
+              f"(median of {len(profiles)}, {importtime_total:.2f} s of imports in all)",
+              ["package", "seconds"], [[name, f"{seconds:.2f}"] for name, seconds in top]),
+    ]
+    write_results("startup_persistence", {
+        "recipe": args.recipe, "epochs": args.epochs,
         "load_average_before_after": [load_before, _load_average()],
         "python_start_seconds": python_start,
         "import": imports,
@@ -305,8 +297,7 @@ def main():
         "median_import_tensorflow_seconds": median([r["seconds"] for r in tf_imports]),
         "importtime_self_seconds_by_package": importtime,
         "importtime_total_seconds": importtime_total,
-    }, args.json)
-    print(f"results: {path}")
+    }, tables, args.json)
 
 
 if __name__ == "__main__":

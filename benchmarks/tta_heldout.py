@@ -16,7 +16,7 @@ import numpy as np
 from scipy import ndimage
 from sklearn.model_selection import train_test_split
 
-from _common import load_scaled, median, parser, write_results
+from _common import load_scaled, median, parser, table, write_results
 
 
 def shifted(X, dy, dx):
@@ -78,20 +78,17 @@ def main():
             }
         print(f"seed {seed}: " + ", ".join(f"{n} {r['accuracy']:.4f}" for n, r in runs[seed].items()), flush=True)
 
-    print(f"\n{len(X_fit)} training digits, {len(X_val)} held-out digits; recipe {args.recipe}, "
-          f"seeds {args.seeds}; test set unused\n")
-    print("| views averaged | held-out accuracy (median over seeds) | log-loss (median) |")
-    print("|---|---|---|")
     summary = {}
     for name in SETS:
-        acc = median([runs[s][name]["accuracy"] for s in args.seeds])
-        loss = median([runs[s][name]["log_loss"] for s in args.seeds])
-        summary[name] = {"accuracy": acc, "log_loss": loss}
-        print(f"| {name} | {acc:.4f} | {loss:.4f} |")
-    path = write_results(f"tta_heldout_{args.recipe}", {
-        "command": f"python benchmarks/tta_heldout.py --recipe {args.recipe} --seeds {' '.join(map(str, args.seeds))}",
-        "n_fit": len(X_fit), "n_val": len(X_val), "runs": runs, "summary": summary}, args.json)
-    print(f"results: {path}")
+        summary[name] = {"accuracy": median([runs[s][name]["accuracy"] for s in args.seeds]),
+                         "log_loss": median([runs[s][name]["log_loss"] for s in args.seeds])}
+    write_results("tta_heldout", {
+        "recipe": args.recipe, "seeds": args.seeds,
+        "n_fit": len(X_fit), "n_val": len(X_val), "runs": runs, "summary": summary}, [table(
+        f"Test-time augmentation, the {args.recipe} recipe trained on {len(X_fit):,} training digits, scored on the "
+        f"other {len(X_val):,}; medians over seeds {', '.join(map(str, args.seeds))}; test set unused",
+        ["views averaged", "held-out accuracy", "log-loss"],
+        [[name, f"{r['accuracy']:.4f}", f"{r['log_loss']:.4f}"] for name, r in summary.items()])], args.json)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "skdigits_figures",  # docs/_ext: the benchmarks page, generated from benchmarks/results/*.json
 ]
 
 templates_path = ["_templates"]

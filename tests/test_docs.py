@@ -36,6 +36,7 @@ def test_docs_build_without_warnings(tmp_path):
     # A fresh copy: autosummary writes pages into the source folder, and stale ones would hide warnings.
     source = shutil.copytree(DOCS, tmp_path / "docs", ignore=shutil.ignore_patterns("_build", "generated"))
     shutil.copytree(DOCS.parent / "examples", tmp_path / "examples")  # the gallery is made from them
+    shutil.copytree(DOCS.parent / "benchmarks", tmp_path / "benchmarks")  # the benchmarks page is made from them
     done = _sphinx(source, tmp_path / "html")
     assert done.returncode == 0, done.stderr[-5000:]
     html = tmp_path / "html"
@@ -108,6 +109,7 @@ def test_the_docs_build_validates_public_docstrings(tmp_path):
     shutil.copy(DOCS / "conf.py", source / "conf.py")
     for folder in ("_ext", "_static", "_templates"):  # what conf.py names
         shutil.copytree(DOCS / folder, source / folder)
+    shutil.copytree(DOCS.parent / "benchmarks", tmp_path / "benchmarks")  # the benchmarks page's results
     (tmp_path / "examples").mkdir()  # an empty gallery
     (tmp_path / "examples" / "README.rst").write_text("Examples\n========\n")
     (source / "index.rst").write_text(textwrap.dedent("""\

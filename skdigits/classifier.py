@@ -55,9 +55,9 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     Dropout(0.5) - softmax, trained with Adam on a one-cycle learning-rate
     schedule (peak 0.003) and label smoothing 0.1, on batches of 128 for 15
     epochs, with random rotation, zoom and shifts of the training images.
-    On 8,000 MNIST digits they train in 0.23 to 0.28 of the time of the
-    tutorial's recipe, to its median test accuracy over three seeds
-    (``benchmarks/README.md``). The tutorial's own recipe (Conv 32-64-64,
+    They reach the tutorial's recipe's accuracy in a fraction of its
+    training time (the documentation's benchmarks page has the figures,
+    from ``benchmarks/frontier.py``). The tutorial's own recipe (Conv 32-64-64,
     RMSprop, 30 epochs) is one line away:
     ``CNNDigitClassifier(**skdigits.TUTORIAL_RECIPE)``.
 

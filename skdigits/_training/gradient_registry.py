@@ -4,9 +4,9 @@ Keras' TensorFlow optimizer all-reduces the gradients even without a
 distribution strategy, and that wraps them in ``tf.custom_gradient``, which
 registers a uniquely named entry in TensorFlow's global gradient registry on
 every trace and never removes it. Each entry holds the whole traced training
-step, so every new network that is fitted leaves ~7 MB behind
-(``benchmarks/memory_cycles.py``, see benchmarks/README.md: 7.2 MB of growth
-per fit/predict cycle without this, 0.66 MB with it). The entries are only
+step, so every new network that is fitted leaves its traced step behind
+(``benchmarks/memory_cycles.py`` measures the growth per fit/predict
+cycle). The entries are only
 read while a graph is being traced, so once no fit is running they can go.
 
 The registry is private TensorFlow; :func:`skdigits.utils.compat.tensorflow_gradient_registry`

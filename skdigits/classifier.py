@@ -55,9 +55,8 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     Dropout(0.5) - softmax, trained with Adam on a one-cycle learning-rate
     schedule (peak 0.003) and label smoothing 0.1, on batches of 128 for 15
     epochs, with random rotation, zoom and shifts of the training images.
-    They reach the tutorial's recipe's accuracy in a fraction of its
-    training time (the documentation's benchmarks page has the figures,
-    from ``benchmarks/frontier.py``). The tutorial's own recipe (Conv 32-64-64,
+    They reach the tutorial's accuracy in a fraction of its training time
+    (see the benchmarks page of the documentation). The tutorial's own recipe (Conv 32-64-64,
     RMSprop, 30 epochs) is one line away:
     ``CNNDigitClassifier(**skdigits.TUTORIAL_RECIPE)``.
 
@@ -401,8 +400,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         if kwargs:
             raise constraints.ParameterError(f"fit() got unexpected keyword arguments {sorted(kwargs)}.")
-        # partial_fit on a fitted model skips _initialize, and set_params checks nothing.
-        constraints.validate_params(self)
+        constraints.validate_params(self)  # a fitted model's partial_fit skips _initialize
         # A fresh stream per (seed, epoch) keeps partial_fit epochs distinct.
         rng = np.random.RandomState([self._seed, initial_epoch])
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)

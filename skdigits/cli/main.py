@@ -2,7 +2,8 @@
 
 * Bad usage or bad input (any :class:`~skdigits.exceptions.SkdigitsError`,
   or an operating-system error about a named file) exits with status 2 and
-  one line, ``skdigits: error: ...``.
+  one line, ``skdigits: error: ...``. So does running out of memory (a
+  ``MemoryError``: input too large for this machine), naming the inputs.
 * Ctrl-C exits with 130 and SIGTERM with 143, after training stops at the
   end of a batch; no file but those already finished is changed.
 * Anything else is a bug: it keeps its traceback and exits with 1.
@@ -25,6 +26,23 @@ def _one_line(exc):
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+# The options that name a command's inputs, in the order a MemoryError's message lists them.
+_INPUTS = ("model", "images", "test", "data", "train")
+
+
+def _out_of_memory(args, exc):
+    """One line for a MemoryError: the command, the inputs it was given, and NumPy's (one-line) reason."""
+    given = []
+    for name in _INPUTS:
+        value = getattr(args, name, None)
+        if value:
+            values = value if isinstance(value, list) else [value]
+            shown = " ".join(map(str, values[:3])) + (f" (and {len(values) - 3:,} more)" if len(values) > 3 else "")
+            given.append(f"--{name} {shown}")
+    return (f"out of memory in '{PROG} {args.command}' on {', '.join(given) or 'its default inputs'} "
+            f"({_one_line(exc)}); use a smaller model or fewer inputs.")
+
+
 def _interrupted(session, signal_name):
     if session.written:
         kept = ", ".join(session.written)
@@ -43,8 +61,9 @@ def main(argv=None):
     Returns
     -------
     int
-        The exit status: 0 on success, 2 for bad usage or bad input (with a
-        one-line ``skdigits: error: ...`` on stderr), 130 after Ctrl-C and
+        The exit status: 0 on success, 2 for bad usage, bad input or a
+        ``MemoryError`` (with a one-line ``skdigits: error: ...`` on
+        stderr), 130 after Ctrl-C and
         143 after SIGTERM. argparse itself exits (``SystemExit``) for
         ``--help``, ``--version`` and usage errors. A bug raises its
         exception (exit status 1 from the ``skdigits`` script).
@@ -78,4 +97,9 @@ def main(argv=None):
         if debug:
             raise
         print(f"{PROG}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:  # NumPy's _ArrayMemoryError too: a 30-line traceback from inside NumPy otherwise
+        if debug:
+            raise
+        print(f"{PROG}: error: {_out_of_memory(args, exc)}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from skdigits._training.backend import keras
 from skdigits.exceptions import BudgetExceededError
 from skdigits.network.architecture import describe, parameter_count
 from skdigits.network.augmentation import RandomDigitAffine
+from skdigits.network.cost import check_cost, network_cost
 from skdigits.utils import constraints
 
 __all__ = ["MAX_WEIGHTS", "build_cnn"]
@@ -98,7 +99,12 @@ def build_cnn(
         included), ``augmentation`` has other keys, or ``padding="valid"``
         leaves a convolution no pixels of the images.
     skdigits.exceptions.BudgetExceededError
-        If the network would have more than :data:`MAX_WEIGHTS` weights.
+        If the network would have more than :data:`MAX_WEIGHTS` weights, or
+        one image would need more working memory or arithmetic in its
+        forward pass than :data:`skdigits.utils.limits.MAX_WORKING_BYTES_PER_IMAGE`
+        or :data:`skdigits.utils.limits.MAX_FLOPS_PER_IMAGE`
+        (:func:`skdigits.network.cost.network_cost`), the budgets the
+        loaders check too: a network that trains also loads.
     """
     args = dict(image_shape=image_shape, n_classes=n_classes, filters=filters, kernel_sizes=kernel_sizes,
                 dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm,
@@ -126,6 +132,9 @@ def build_cnn(
             f"{n_weights:,} weights, over the budget of {MAX_WEIGHTS:,} (skdigits.network.keras_model.MAX_WEIGHTS). "
             "Use fewer filters or dense_units."
         )
+    check_cost(network_cost(arch, described),
+               f"build_cnn: the network for {arch['image_shape'][0]}x{arch['image_shape'][1]} images with "
+               f"filters={filters} and kernel_sizes={kernel_sizes}")
     rng = np.random.RandomState(seed)
 
     def next_seed():

@@ -16,11 +16,13 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from skdigits.network.architecture import describe
+from skdigits.network.cost import conv_extent, network_cost
 
 __all__ = ["NumpyNetwork", "build_network"]
 
-# The im2col matrix of one chunk of images stays under this many bytes.
-_COLUMNS_BUDGET = 32 << 20
+# A chunk of images needs at most this many bytes of working memory (skdigits.network.cost), or one image's if
+# that is more; the budget MAX_WORKING_BYTES_PER_IMAGE (16 MiB) bounds that, so a chunk needs at most 32 MiB.
+_CHUNK_BYTES = 32 << 20
 _MAX_CHUNK = 1024
 
 
@@ -41,10 +43,10 @@ def _activate(activation, x):
 
 
 class _Layer:
-    """A layer of the forward pass: ``__call__`` maps a float32 batch to the next."""
+    """A layer of the forward pass: ``__call__`` maps a float32 batch to the next.
 
-    #: Bytes of the im2col matrix per image (convolutions only).
-    columns_bytes = 0
+    The arrays each ``__call__`` makes are those :mod:`skdigits.network.cost` counts: change one, change both.
+    """
 
     def output_shape(self, shape):
         """The per-image output shape for the per-image input ``shape``; checks the weights fit it."""
@@ -56,16 +58,6 @@ class _Layer:
 
 class _Identity(_Layer):
     """Layers that do nothing at inference: RandomDigitAffine, Dropout."""
-
-
-def _conv_extent(n, k, stride, padding):
-    """Output size and ``(pad_before, pad_after)`` of a convolution along one axis, as TensorFlow computes them."""
-    if padding == "valid":
-        return (n - k) // stride + 1, (0, 0)
-    out = -(-n // stride)
-    # TensorFlow's "same": pad to cover the last window, the odd pixel after (asymmetric at stride 2).
-    total = max((out - 1) * stride + k - n, 0)
-    return out, (total // 2, total - total // 2)
 
 
 class _Conv2D(_Layer):
@@ -80,18 +72,17 @@ class _Conv2D(_Layer):
         kh, kw, c_in, filters = self.kernel.shape
         if c_in != c:
             raise ValueError(f"its kernel takes {c_in} channels but its input has {c}")
-        (oh, _), (ow, _) = _conv_extent(h, kh, self.stride, self.padding), _conv_extent(w, kw, self.stride,
-                                                                                        self.padding)
+        (oh, _), (ow, _) = conv_extent(h, kh, self.stride, self.padding), conv_extent(w, kw, self.stride,
+                                                                                      self.padding)
         if min(oh, ow) < 1:
             raise ValueError(f"its {kh}x{kw} kernel leaves no pixels of {h}x{w} inputs")
-        self.columns_bytes = oh * ow * kh * kw * c * 4
         return oh, ow, filters
 
     def __call__(self, x):
         n, h, w, c = x.shape
         kh, kw, _, filters = self.kernel.shape
-        (oh, pad_h), (ow, pad_w) = _conv_extent(h, kh, self.stride, self.padding), _conv_extent(w, kw, self.stride,
-                                                                                                self.padding)
+        (oh, pad_h), (ow, pad_w) = conv_extent(h, kh, self.stride, self.padding), conv_extent(w, kw, self.stride,
+                                                                                              self.padding)
         padded = np.pad(x, ((0, 0), pad_h, pad_w, (0, 0)))
         windows = sliding_window_view(padded, (kh, kw), axis=(1, 2))  # (n, h', w', c, kh, kw)
         windows = windows[:, ::self.stride, ::self.stride][:, :oh, :ow]
@@ -189,15 +180,20 @@ class NumpyNetwork:
         Each layer's name and its float32 batch-to-batch function.
     n_outputs : int
         Width of the last layer's output.
+    working_bytes : int
+        The most bytes the layers need at once for one image
+        (:func:`skdigits.network.cost.network_cost`): ``predict`` runs
+        chunks of ``chunk_size`` images, as many as fit in 32 MiB (at least
+        one, at most 1024).
     """
 
-    def __init__(self, name, image_shape, layers, n_outputs):
+    def __init__(self, name, image_shape, layers, n_outputs, working_bytes):
         self.name = name
         self.image_shape = image_shape
         self.layers = layers
         self.n_outputs = n_outputs
-        per_image = max([layer.columns_bytes for _, layer in layers] + [1])
-        self.chunk_size = int(np.clip(_COLUMNS_BUDGET // per_image, 1, _MAX_CHUNK))
+        self.working_bytes = int(working_bytes)
+        self.chunk_size = int(np.clip(_CHUNK_BYTES // max(self.working_bytes, 1), 1, _MAX_CHUNK))
 
     def __repr__(self):
         return f"<NumpyNetwork {self.name!r}: {len(self.layers)} layers, {self.n_outputs} outputs>"
@@ -260,14 +256,23 @@ def build_network(architecture, arrays):
     Returns
     -------
     NumpyNetwork
+
+    Notes
+    -----
+    Its chunks of images need at most 32 MiB of working memory, or one
+    image's if that is more. The loaders refuse, before reading any weight,
+    a network whose image needs more than
+    :data:`skdigits.persistence.budgets.MAX_WORKING_BYTES_PER_IMAGE` (16 MiB).
     """
     arrays, built = list(arrays), []
     shape = (*architecture["image_shape"], 1)
-    for layer in describe(architecture):
+    layers = describe(architecture)
+    cost = network_cost(architecture, layers)
+    for layer in layers:
         mine, arrays = arrays[:len(layer.weights)], arrays[len(layer.weights):]
         function = _MAKERS[layer.kind](layer, mine)
         shape = function.output_shape(shape)
         built.append((layer.name, function))
     if arrays or len(shape) != 1:
         raise ValueError(f"{len(arrays)} weight arrays are left over, or the output shape is {shape}")
-    return NumpyNetwork("digit_cnn", tuple(architecture["image_shape"]), built, shape[0])
+    return NumpyNetwork("digit_cnn", tuple(architecture["image_shape"]), built, shape[0], cost.working_bytes)

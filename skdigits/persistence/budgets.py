@@ -19,15 +19,18 @@ from skdigits.utils.limits import (  # what a network may be: shared with the pa
     MAX_DENSE_UNITS,
     MAX_ENSEMBLE_MEMBERS,
     MAX_FILTERS,
+    MAX_FLOPS_PER_IMAGE,
     MAX_IMAGE_SIDE,
     MAX_KERNEL_SIZE,
     MAX_LAYERS,
+    MAX_WORKING_BYTES_PER_IMAGE,
 )
 
 __all__ = [
     "MAX_FILE_BYTES", "MAX_ARCHIVE_BYTES", "MAX_MEMBERS", "MAX_CENTRAL_DIRECTORY_BYTES", "MAX_MANIFEST_BYTES",
     "MAX_JSON_DEPTH", "MAX_ENSEMBLE_MEMBERS", "MAX_NETWORKS", "MAX_PARAMETERS", "MAX_IMAGE_SIDE", "MAX_CLASSES",
-    "MAX_LAYERS", "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS", "check",
+    "MAX_LAYERS", "MAX_FILTERS", "MAX_KERNEL_SIZE", "MAX_DENSE_UNITS", "MAX_STRING_CHARS",
+    "MAX_WORKING_BYTES_PER_IMAGE", "MAX_FLOPS_PER_IMAGE", "check",
 ]
 
 #: Size of the model file on disk, checked with ``os.stat`` before it is opened.

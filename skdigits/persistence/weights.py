@@ -14,6 +14,7 @@ import numpy as np
 
 from skdigits.exceptions import InvalidParameterError, UnsafeModelError
 from skdigits.network.architecture import describe, parameter_count, weight_shapes
+from skdigits.network.cost import check_cost, network_cost
 from skdigits.persistence import budgets
 from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, zip_errors
@@ -37,7 +38,11 @@ def check_architecture(arch, where):
     UnsafeModelError
         A missing, unknown, wrongly typed or out-of-range field.
     BudgetExceededError
-        Images, layers, filters, kernels, units, classes or parameters over their budget.
+        Images, layers, filters, kernels, units, classes or parameters over
+        their budget, or a forward pass that would need more working memory
+        or arithmetic per image than ``MAX_WORKING_BYTES_PER_IMAGE`` or
+        ``MAX_FLOPS_PER_IMAGE`` (:mod:`skdigits.network.cost`): all checked
+        from the manifest, before any weight is read.
     """
     mf.fields(arch, where, _ARCHITECTURE)
     filters = mf.listed(arch["filters"], f"{where}.filters", limit=budgets.MAX_LAYERS, budget="MAX_LAYERS")
@@ -68,6 +73,9 @@ def check_architecture(arch, where):
         raise UnsafeModelError(f"{where}: {exc}") from None
     budgets.check("MAX_PARAMETERS", parameter_count(layers), budgets.MAX_PARAMETERS,
                   f"parameters in the network {where}")
+    check_cost(network_cost(checked, layers), f"the network {where}",
+               max_working_bytes=budgets.MAX_WORKING_BYTES_PER_IMAGE, max_flops=budgets.MAX_FLOPS_PER_IMAGE,
+               home="skdigits.persistence.budgets")
     return checked
 
 

@@ -28,3 +28,8 @@ MAX_EPOCHS = 10_000
 MAX_BATCH_SIZE = 1 << 16
 #: Pixels (width x height) of one image read or normalised: any phone camera's photo.
 MAX_IMAGE_PIXELS = 50_000_000
+#: Bytes of working memory that one image may need in a network's forward pass (its peak: the activations
+#: alive at once and a convolution's im2col matrix; :mod:`skdigits.network.cost`).
+MAX_WORKING_BYTES_PER_IMAGE = 16 << 20
+#: Floating-point operations of one image's forward pass through a network (:mod:`skdigits.network.cost`).
+MAX_FLOPS_PER_IMAGE = 1_000_000_000

@@ -12,6 +12,7 @@
 import os
 import signal
 import sys
+import warnings
 
 from skdigits.cli import commands
 from skdigits.cli.options import fill_in_recipe_epochs
@@ -43,7 +44,14 @@ def _out_of_memory(args, exc):
             f"({_one_line(exc)}); use a smaller model or fewer inputs.")
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print a warning as the command line prints its errors: one line, no source path or code."""
+    print(f"{PROG}: warning: {_one_line(message)}", file=sys.stderr if file is None else file)
+
+
 def _interrupted(session, signal_name):
+    if session.args.command == "serve":  # it writes no file
+        return f"{signal_name}; the server stopped."
     if session.written:
         kept = ", ".join(session.written)
         return f"{signal_name}; kept the files finished before it ({kept}); no other file was changed."
@@ -84,7 +92,9 @@ def main(argv=None):
     session = Session(args)
     debug = os.environ.get("SKDIGITS_DEBUG", "").strip().lower() not in ("", "0", "false")
     try:
-        with terminate_on_sigterm():
+        with terminate_on_sigterm(), warnings.catch_warnings():
+            if not debug:
+                warnings.showwarning = _show_warning
             return args.handler(args, session)
     except KeyboardInterrupt:
         print(f"{PROG}: {_interrupted(session, 'interrupted')}", file=sys.stderr)

@@ -147,13 +147,17 @@ def add_network_options(parser, *, search=False):
         For ``skdigits search``: ``--filters`` and ``--optimizers`` take
         several values, the candidates of the grid.
     """
-    group = parser.add_argument_group("grid" if search else "network")
     if search:
-        group.add_argument("--filters", type=filters, nargs="+", default=[(32, 64, 64), (16, 32, 32)],
-                           metavar="N,N,...", help="filter lists to try (default: 32,64,64 16,32,32)")
-        group.add_argument("--optimizers", nargs="+", default=["rmsprop", "adam"], metavar="NAME",
-                           help="Keras optimizer names to try (default: rmsprop adam)")
-    else:
+        # The default grid holds the default network (FAST_RECIPE's) and the tutorial's.
+        widths = list(dict.fromkeys([FAST_RECIPE["filters"], TUTORIAL_RECIPE["filters"]]))
+        names = list(dict.fromkeys([FAST_RECIPE["optimizer"], TUTORIAL_RECIPE["optimizer"]]))
+        grid = parser.add_argument_group("grid")
+        grid.add_argument("--filters", type=filters, nargs="+", default=widths, metavar="N,N,...",
+                          help="filter lists to try (default: " + " ".join(map(_show_filters, widths)) + ")")
+        grid.add_argument("--optimizers", nargs="+", default=names, metavar="NAME",
+                          help="Keras optimizer names to try (default: " + " ".join(names) + ")")
+    group = parser.add_argument_group("network")
+    if not search:
         group.add_argument("--filters", type=filters, default=None, metavar="N,N,...",
                            help="filters of each convolution (default: the recipe's, "
                                 f"{_recipes_say('filters', _show_filters)})")

@@ -1,6 +1,8 @@
 """The ``skdigits`` argument parser, built from the command modules."""
 
 import argparse
+import difflib
+import re
 
 from skdigits.cli import commands
 
@@ -10,7 +12,7 @@ PROG = "skdigits"
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line: ``skdigits: error: ...``."""
+    """An ArgumentParser whose usage errors are one line: ``skdigits: error: ...``, with a "did you mean"."""
 
     def error(self, message):
         """Print a one-line usage error to stderr and exit with status 2.
@@ -20,7 +22,32 @@ class _Parser(argparse.ArgumentParser):
         message : str
             What is wrong with the command line.
         """
-        self.exit(2, f"{PROG}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{PROG}: error: {message}{_did_you_mean(self, message)} (see '{self.prog} --help')\n")
+
+
+def _did_you_mean(parser, message):
+    """``"; did you mean 'predict'?"`` for a mistyped command, choice or option, else ``""``."""
+    choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if choice:
+        typed, options = choice.group(1), re.findall(r"'?([^',\s]+)'?", choice.group(2))
+    else:
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown is None or not unknown.group(1).startswith("--"):
+            return ""
+        typed, options = unknown.group(1).split("=", 1)[0], _option_strings(parser)
+    close = difflib.get_close_matches(typed, options, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _option_strings(parser):
+    """Every long option of ``parser`` and of its commands (argparse reports unknown ones at the top)."""
+    found = set()
+    for action in parser._actions:  # argparse keeps no public list of a parser's options
+        found.update(s for s in action.option_strings if s.startswith("--"))
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found.update(_option_strings(sub))
+    return sorted(found)
 
 
 def _version():

@@ -3,7 +3,7 @@
 
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled
-from skdigits.cli.session import jsonable, plural
+from skdigits.cli.session import plural
 
 NAME = "search"
 HELP = "grid-search network widths and optimizers"
@@ -42,7 +42,7 @@ def run(args, session):
     from skdigits.persistence import save_model
     from skdigits.pipeline import make_digit_pipeline
     from skdigits.plotting import plot_grid_search
-    from skdigits.reports import format_report, grid_search_report
+    from skdigits.reports import _format_value, format_report, grid_search_report
 
     params = options.classifier_params(args, verbose=session.keras_verbose if n_jobs in (None, 1) else 0)
     del params["filters"]  # searched, not fixed
@@ -59,7 +59,7 @@ def run(args, session):
     session.save(model_path, save_model, search.best_estimator_)
     session.save_figure(plot_grid_search(report), plot_path)
     best = {key.removeprefix("cnn__"): value for key, value in search.best_params_.items()}
-    best_text = ", ".join(f"{k}={jsonable(v)}" for k, v in best.items())
+    best_text = ", ".join(f"{k}={_format_value(v)}" for k, v in best.items())  # as the table shows them
     summary = f"Best: {best_text} (mean accuracy {search.best_score_:.4f})"
     session.save_text(f"# skdigits search\n\n{summary} on {source} ({len(X):,} digits, {args.folds} folds).\n\n"
                       f"{format_report(report, 'markdown')}\n", report_path)

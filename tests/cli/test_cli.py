@@ -586,3 +586,21 @@ def test_the_accurate_recipe_fills_its_parameters():
     parser = argparse.ArgumentParser()
     options.add_training_options(parser)
     assert "or accurate, a strided batch-norm" in " ".join(parser.format_help().split())
+
+
+def test_cv_and_search_say_which_fit_is_running(data, tmp_path, capsys):
+    loud = [a for a in TINY if a != "--quiet"]
+    assert cli.main(["cv", "--train", data["train"], "--folds", "2", "--output-dir", str(tmp_path / "cv"), *loud]) == 0
+    err = capsys.readouterr().err
+    assert err.index("Fold 1/2...") < err.index("Fold 2/2...")
+    argv = ["search", "--train", data["train"], "--filters", "8", "4", "--optimizers", "adam", "--folds", "2",
+            "--output-dir", str(tmp_path / "search"), *[a for a in loud if a not in ("--filters", "8")]]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    labels = ["Candidate 1/2 (filters=(8,), optimizer=adam), fold 1/2...",
+              "Candidate 1/2 (filters=(8,), optimizer=adam), fold 2/2...",
+              "Candidate 2/2 (filters=(4,), optimizer=adam), fold 1/2...",
+              "Candidate 2/2 (filters=(4,), optimizer=adam), fold 2/2...", "Refitting the best candidate on all"]
+    assert [err.index(label) for label in labels] == sorted(err.index(label) for label in labels)
+    assert "warning" not in err  # the announcer is not saved with the best model
+    assert load_model(tmp_path / "search" / "best_model.skdigits")[-1].get_params()["callbacks"] is None

@@ -5,6 +5,7 @@ import sys
 
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled
+from skdigits.cli.progress import announcing_fits
 from skdigits.cli.session import plural
 
 NAME = "cv"
@@ -37,8 +38,12 @@ def run(args, session):
     from skdigits.pipeline import make_digit_pipeline
     from skdigits.reports import cross_validation_report, format_report
 
-    verbose = session.keras_verbose if n_jobs in (None, 1) else 0
-    model = make_digit_pipeline(**options.classifier_params(args, verbose=verbose))
+    in_process = n_jobs in (None, 1)
+    params = options.classifier_params(args, verbose=session.keras_verbose if in_process else 0)
+    if in_process:
+        params["callbacks"] = [announcing_fits(session, (f"Fold {k}/{args.folds}..."
+                                                         for k in range(1, args.folds + 1)))]
+    model = make_digit_pipeline(**params)
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
     session.info(f"Cross-validating on {len(X):,} digits: {args.folds} folds of {plural(args.epochs, 'epoch')}...")
     with contextlib.redirect_stdout(sys.stderr):

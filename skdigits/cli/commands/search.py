@@ -3,6 +3,7 @@
 
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled
+from skdigits.cli.progress import announcing_fits
 from skdigits.cli.session import plural
 
 NAME = "search"
@@ -44,10 +45,13 @@ def run(args, session):
     from skdigits.plotting import plot_grid_search
     from skdigits.reports import _format_value, format_report, grid_search_report
 
-    params = options.classifier_params(args, verbose=session.keras_verbose if n_jobs in (None, 1) else 0)
+    in_process = n_jobs in (None, 1)
+    params = options.classifier_params(args, verbose=session.keras_verbose if in_process else 0)
     del params["filters"]  # searched, not fixed
     grid = {"cnn__filters": list(dict.fromkeys(args.filters)),
             "cnn__optimizer": list(dict.fromkeys(args.optimizers))}
+    if in_process:
+        params["callbacks"] = [announcing_fits(session, _fit_labels(grid, args.folds, len(X)))]
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
     search = GridSearchCV(make_digit_pipeline(**params), grid, scoring="accuracy", cv=folds,
                           n_jobs=n_jobs, verbose=0 if args.quiet else 1, error_score="raise")
@@ -56,6 +60,7 @@ def run(args, session):
                  f"{plural(args.epochs, 'epoch')} each, then refitting the best on all of them...")
     search_time = session.fit(search, X, y)
     report = grid_search_report(search)
+    search.best_estimator_.set_params(cnn__callbacks=None)  # the announcer is this command's, not the model's
     session.save(model_path, save_model, search.best_estimator_)
     session.save_figure(plot_grid_search(report), plot_path)
     best = {key.removeprefix("cnn__"): value for key, value in search.best_params_.items()}
@@ -70,3 +75,22 @@ def run(args, session):
     session.emit(result, f"{format_report(report)}\n\n{summary}\n"
                          f"Saved the best model to {model_path}; plot: {plot_path}; report: {report_path}")
     return 0
+
+
+def _fit_labels(grid, folds, n_samples):
+    """The label of every fit GridSearchCV runs, in its order: each candidate's folds, then the refit."""
+    from sklearn.model_selection import ParameterGrid
+
+    candidates = list(ParameterGrid(grid))
+    for number, candidate in enumerate(candidates, start=1):
+        shown = ", ".join(f"{name.removeprefix('cnn__')}={_shown(value)}" for name, value in candidate.items())
+        for fold in range(1, folds + 1):
+            yield f"Candidate {number}/{len(candidates)} ({shown}), fold {fold}/{folds}..."
+    yield f"Refitting the best candidate on all {n_samples:,} digits..."
+
+
+def _shown(value):
+    from skdigits.reports import _format_value
+
+    return _format_value(value)
+

@@ -32,7 +32,10 @@ if FAST:
 
 # %%
 # The pipeline: pixels 0..16 scaled to [0, 1] and reshaped to 8x8x1 images,
-# then the CNN. ``random_state`` makes the run repeatable.
+# then the CNN. ``random_state`` makes the run repeatable. A fit shows Keras'
+# progress (``verbose="auto"``), but the fits inside ``cross_val_score`` and
+# ``GridSearchCV`` stay quiet; ``verbose=0`` silences it, ``verbose=2`` prints
+# one line per epoch everywhere.
 pipe = make_digit_pipeline(
     scale=16.0,  # load_digits pixels run from 0 to 16
     filters=(32, 64, 64),

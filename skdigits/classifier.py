@@ -9,8 +9,7 @@ under scikit-learn >= 1.6 or that leak global state:
 * scikeras seeds global Python/NumPy/TensorFlow state; we seed every
   initializer, random layer and the shuffle, and touch no global state.
 * Parameters are plain constructor arguments, checked at fit against
-  ``_parameter_constraints``. A fit whose loss stops being finite raises
-  TrainingDivergedError and leaves the classifier unfitted.
+  ``_parameter_constraints``. A diverged fit leaves the classifier unfitted.
 
 The scikeras hooks we override are private: :mod:`skdigits.utils.compat` lists them.
 """
@@ -26,6 +25,7 @@ from skdigits._training.loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
+    keras_verbose,
     network_arguments,
     predict_in_blocks,
     refuse_diverged,
@@ -55,10 +55,8 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     Dropout(0.5) - softmax, trained with Adam on a one-cycle learning-rate
     schedule (peak 0.003) and label smoothing 0.1, on batches of 128 for 15
     epochs, with random rotation, zoom and shifts of the training images.
-    They reach the tutorial's accuracy in a fraction of its training time
-    (see the benchmarks page of the documentation). The tutorial's own recipe (Conv 32-64-64,
-    RMSprop, 30 epochs) is one line away:
-    ``CNNDigitClassifier(**skdigits.TUTORIAL_RECIPE)``.
+    They reach the tutorial's accuracy in a fraction of its time (see the
+    benchmarks page); the tutorial: ``CNNDigitClassifier(**TUTORIAL_RECIPE)``.
 
     Feed it the output of :class:`DigitImageTransformer` (images scaled to
     [0, 1]), or flat rows of features together with ``image_shape``.
@@ -150,8 +148,10 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         validation split. An int gives identical results on every fit (on the
         CPU), without changing or reading any global random state
         (``keras.utils.set_random_seed`` does not change a seeded fit).
-    verbose : int, default=0
-        Keras' training output: 0 silent, 1 progress bar, 2 one line per epoch.
+    verbose : "auto" or int, default="auto"
+        Keras' training output: 0 silent, 1 progress bar, 2 one line per
+        epoch. "auto": a bar on a terminal or in a notebook, else a line per
+        epoch, and silent in the fits of a cross-validation or a search.
 
     Attributes
     ----------
@@ -223,7 +223,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         callbacks=None,
         image_shape=None,
         random_state=None,
-        verbose=0,
+        verbose="auto",
     ):
         self.filters = filters
         self.kernel_sizes = kernel_sizes
@@ -423,7 +423,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
                 validation_data=validation,
                 callbacks=[*callbacks, guard, stop_on_ctrl_c],
                 shuffle=False,  # the dataset shuffles itself, seeded
-                verbose=self.verbose,
+                verbose=keras_verbose(self.verbose),
             )
             if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
                 self.history_ = {}

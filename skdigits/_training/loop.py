@@ -6,6 +6,7 @@ probabilities independent of a row's neighbours.
 """
 
 import math
+import sys
 
 import numpy as np
 from sklearn.model_selection import train_test_split
@@ -191,6 +192,35 @@ def predict_in_blocks(model, X):
         tail[: len(X) - n_head] = X[n_head:]
         parts.append(model.predict(tail, batch_size=_ROW_BLOCK, verbose=0)[: len(X) - n_head])
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def keras_verbose(verbose):
+    """Keras' ``verbose`` for a fit: ``verbose`` itself, or what ``"auto"`` means where the fit runs.
+
+    ``"auto"`` is silent inside scikit-learn's model selection (the fits of
+    ``cross_val_score`` or ``GridSearchCV``, in this process or a worker),
+    where dozens of fits would flood the output; elsewhere a progress bar on
+    a terminal or in a notebook, and one line per epoch in a log.
+
+    Parameters
+    ----------
+    verbose : "auto" or int
+        The classifier's ``verbose``.
+
+    Returns
+    -------
+    int
+        0, 1 or 2 (or the int given).
+    """
+    if verbose != "auto":
+        return int(verbose)
+    frame = sys._getframe(1)  # the fit's callers: is one of them scikit-learn's model selection?
+    while frame is not None:
+        if frame.f_globals.get("__name__", "").startswith("sklearn.model_selection"):
+            return 0
+        frame = frame.f_back
+    interactive = "ipykernel" in sys.modules or sys.stdout.isatty()
+    return 1 if interactive else 2
 
 
 def network_arguments(estimator):

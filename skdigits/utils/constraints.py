@@ -257,7 +257,7 @@ CLASSIFIER_CONSTRAINTS = {
     "shift_range": [_FRACTION],
     "temperature_scaling": ["boolean"],
     "validation_split": [_FRACTION],
-    "verbose": [_NON_NEGATIVE_INT],
+    "verbose": [StrOptions({"auto"}), _NON_NEGATIVE_INT],
     "zoom_range": [_FRACTION],
 }
 

@@ -378,9 +378,10 @@ def _read_bytes(path, folder, max_bytes):
             raise DataError(f"{_name(path)}: a symbolic link was swapped in while reading; refused.") from None
         raise _os_error(path, exc, "open it") from None
     with os.fdopen(fd, "rb") as handle:
-        _check_regular(path, os.fstat(handle.fileno()), max_bytes)  # the file opened is the file checked
-        try:
-            data = handle.read(max_bytes + 1)
+        info = os.fstat(handle.fileno())
+        _check_regular(path, info, max_bytes)  # the file opened is the file checked
+        try:  # its size and one byte more (to see it grow), not max_bytes: read() allocates what it is asked
+            data = handle.read(min(info.st_size, max_bytes) + 1)
         except OSError as exc:  # EIO from /proc/self/mem, a failing disk or network share: the file's problem
             raise DataError(
                 f"{_name(path)}: reading it failed ({exc.strerror or exc}); it is not an ordinary image file "

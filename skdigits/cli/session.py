@@ -202,7 +202,8 @@ class Session:
         from skdigits.utils.atomic import atomic_write
 
         def write(p):
-            with atomic_write(p, encoding="utf-8", newline="\n") as f:
+            # surrogateescape: a file name that is not UTF-8 is written back as the bytes it was, not a crash
+            with atomic_write(p, encoding="utf-8", errors="surrogateescape", newline="\n") as f:
                 f.write(text)
 
         return self.save(path, write)

@@ -27,12 +27,20 @@ def scale_probabilities(proba, temperature):
         Probabilities, each row summing to 1.
     temperature : float
         Above 1 softens them, below 1 sharpens them; 1 returns them unchanged.
+        A finite number above 0 that float32 holds (at least about 1.2e-38,
+        at most 3.4e38): the logits are computed in float64, so no
+        temperature in that range makes them overflow.
 
     Returns
     -------
     ndarray of shape (n_samples, n_classes)
         The scaled probabilities, in ``proba``'s float dtype (float64 for
         other input). The largest entry of each row stays the largest.
+
+    Raises
+    ------
+    skdigits.exceptions.InvalidParameterError
+        If ``temperature`` is not such a number.
 
     Examples
     --------
@@ -41,15 +49,19 @@ def scale_probabilities(proba, temperature):
     >>> scale_probabilities(np.array([[0.8, 0.2]]), 0.5).round(3)
     array([[0.941, 0.059]])
     """
+    from skdigits.utils.constraints import TEMPERATURE_CONSTRAINTS, validate
+
+    validate(TEMPERATURE_CONSTRAINTS, {"temperature": temperature}, "scale_probabilities")
     proba = np.asarray(proba)
     if proba.dtype.kind != "f":
         proba = proba.astype(np.float64)
     if temperature == 1:
         return proba
-    logits = np.log(np.maximum(proba, _TINY)) / temperature
+    # In float64 whatever proba's dtype: log(1e-30) / 1e-37 overflows float32 but not float64.
+    logits = np.log(np.maximum(proba.astype(np.float64), _TINY)) / float(temperature)
     logits -= logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
+    return (exp / exp.sum(axis=1, keepdims=True)).astype(proba.dtype, copy=False)
 
 
 def _log_loss(proba, classes, temperature):

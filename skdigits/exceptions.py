@@ -7,7 +7,8 @@ keeps working. The ``skdigits`` command turns a :class:`SkdigitsError` into
 one line and exit status 2. Any other exception is a bug: it keeps its
 traceback and exit status 1.
 
-Importing this module imports nothing else.
+Importing this module imports nothing else (a message's escaping imports
+:mod:`skdigits.utils.terminal`, which imports nothing, when it is shown).
 """
 
 __all__ = [
@@ -26,7 +27,18 @@ __all__ = [
 
 
 class SkdigitsError(Exception):
-    """Base class of the errors that bad input causes; the message says what to fix."""
+    """Base class of the errors that bad input causes; the message says what to fix.
+
+    Its message shows control characters (from a hostile file name or a
+    string inside a file) escaped, as :func:`skdigits.utils.terminal.printable`
+    does, so printing it to a terminal cannot forge lines or send escape
+    sequences. Newlines and tabs that skdigits writes itself stay.
+    """
+
+    def __str__(self):
+        from skdigits.utils.terminal import printable  # imports nothing; deferred so this module imports nothing
+
+        return printable(super().__str__(), keep="\n\t")
 
 
 class DataError(SkdigitsError, ValueError):

@@ -97,7 +97,8 @@ def test_ensemble_refuses_booleans_and_nonsense(name, value):
         ({"filters": "32"}, "non-empty list or tuple of at most 32 ints in [1, 4096]"),
         ({"kernel_sizes": (3, 3)}, "one size per layer of filters (1), or a single int for all"),
         ({"kernel_sizes": 0}, "an int in the range [1, 64]"),
-        ({"dropout": 1.5}, "a finite float in the range [0.0, 1.0). Got 1.5 instead."),
+        ({"dropout": 1.5}, "a finite float in the range [0.0, 1.0) that float32 holds (0 or a magnitude in "
+                           "[1.18e-38, 3.4e+38]). Got 1.5 instead."),
         ({"dropout": "0.5"}, "Got '0.5' instead."),
         ({"epochs": 0}, "an int in the range [1, 10000]"),
         ({"epochs": 2.0}, "an int in the range [1, 10000]"),
@@ -175,8 +176,10 @@ def test_numpy_numbers_are_accepted():
     constraints.validate_params(ensemble)
 
 
-def test_a_finite_but_huge_learning_rate_is_a_parameter_the_nan_guard_handles():
-    constraints.validate_params(CNNDigitClassifier(learning_rate=1e308))  # finite: allowed, see below
+def test_a_huge_learning_rate_finite_in_float32_is_a_parameter_the_nan_guard_handles():
+    constraints.validate_params(CNNDigitClassifier(learning_rate=1e30))  # finite in float32: allowed, see below
+    with pytest.raises(InvalidParameterError, match="'learning_rate'.*float32"):  # inf in float32: refused
+        constraints.validate_params(CNNDigitClassifier(learning_rate=1e308))
 
 
 @pytest.mark.parametrize("estimator", [CNNDigitClassifier(), CNNEnsembleClassifier(), DigitImageTransformer()],
@@ -224,13 +227,13 @@ def test_good_sample_weights_train():
 
 # ---- training that diverges ------------------------------------------------------------
 
-DIVERGES = dict(TINY, learning_rate=1e308, lr_schedule="constant", optimizer="sgd", epochs=2)
+DIVERGES = dict(TINY, learning_rate=3e38, lr_schedule="constant", optimizer="sgd", epochs=2)
 
 
 def test_a_diverging_fit_stops_and_leaves_the_classifier_unfitted():
     clf = CNNDigitClassifier(**DIVERGES)
     with pytest.raises(TrainingDivergedError, match=r"Training diverged: the loss became (nan|inf) in batch \d+ "
-                       r"of epoch 1 \(learning_rate=1e\+308.*Lower learning_rate") as excinfo:
+                       r"of epoch 1 \(learning_rate=3e\+38.*Lower learning_rate") as excinfo:
         clf.fit(IMAGES, Y)
     assert isinstance(excinfo.value, FloatingPointError) and isinstance(excinfo.value, SkdigitsError)
     assert not any(name.endswith("_") for name in vars(clf))  # nothing fitted is left to save
@@ -240,8 +243,8 @@ def test_a_diverging_fit_stops_and_leaves_the_classifier_unfitted():
 
 def test_a_diverging_partial_fit_is_refused_too():
     clf = CNNDigitClassifier(**TINY).fit(IMAGES, Y)
-    clf.set_params(learning_rate=1e308, optimizer="sgd", lr_schedule="constant")
-    clf.model_.optimizer.learning_rate = 1e308  # the compiled optimizer keeps its rate across partial_fit
+    clf.set_params(learning_rate=3e38, optimizer="sgd", lr_schedule="constant")
+    clf.model_.optimizer.learning_rate = 3e38  # the compiled optimizer keeps its rate across partial_fit
     with pytest.raises(TrainingDivergedError):
         clf.partial_fit(IMAGES, Y)
     assert not hasattr(clf, "model_")

@@ -6,7 +6,6 @@ stands. Help texts quote the recipes' values from :mod:`skdigits.recipes`.
 """
 
 import argparse
-import math
 import os
 
 from skdigits.recipes import ACCURATE_RECIPE, FAST_RECIPE, TUTORIAL_RECIPE
@@ -50,9 +49,36 @@ def _number(parse, kind, check, requirement):
 positive_int = _number(int, "a whole number", lambda v: v >= 1, "at least 1")
 seed = _number(int, "a whole number", lambda v: 0 <= v < 2**32, "in 0..4294967295")
 n_jobs = _number(int, "a whole number", lambda v: v >= 1 or v == -1, "1 or more, or -1 for all cores")
-fraction = _number(float, "a number", lambda v: 0 <= v < 1, "in [0, 1)")
 port = _number(int, "a whole number", lambda v: 0 <= v <= 65535, "in 0..65535")
-positive_float = _number(float, "a number", lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
+
+
+def _constrained(parameter):
+    """An argparse type for a real option: the constraint of the classifier's ``parameter``, as fit checks it.
+
+    The options share :mod:`skdigits.utils.constraints` with the estimators
+    and the model reader (imported when an option is given, so that
+    ``--help`` stays light): ``--learning-rate 1e300`` is refused here for
+    overflowing float32, as the classifier would refuse it.
+    """
+
+    def convert(text):
+        from skdigits.utils.constraints import CLASSIFIER_CONSTRAINTS
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        rules = [rule for rule in CLASSIFIER_CONSTRAINTS[parameter] if rule is not None]
+        if not any(rule.is_satisfied_by(value) for rule in rules):
+            raise argparse.ArgumentTypeError(f"{text} is not valid; it must be {' or '.join(map(str, rules))}")
+        return value
+
+    convert.__name__ = "a number"  # argparse names the type in its messages
+    return convert
+
+
+fraction = _constrained("validation_split")
+positive_float = _constrained("learning_rate")
 
 
 def filters(text):

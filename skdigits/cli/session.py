@@ -7,6 +7,8 @@ import os
 import sys
 import time
 
+from skdigits.utils.terminal import printable
+
 __all__ = ["Session", "jsonable", "plural"]
 
 
@@ -94,7 +96,7 @@ class Session:
             The message.
         """
         if not self.args.quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(printable(message, keep="\n\t"), file=sys.stderr, flush=True)
 
     @property
     def keras_verbose(self):
@@ -200,7 +202,8 @@ class Session:
         from skdigits.utils.atomic import atomic_write
 
         def write(p):
-            with atomic_write(p, encoding="utf-8", newline="\n") as f:
+            # surrogateescape: a file name that is not UTF-8 is written back as the bytes it was, not a crash
+            with atomic_write(p, encoding="utf-8", errors="surrogateescape", newline="\n") as f:
                 f.write(text)
 
         return self.save(path, write)
@@ -247,7 +250,7 @@ class Session:
         if self.args.json:
             print(json.dumps(jsonable(result), indent=2, allow_nan=False), file=out)
         else:
-            print(text, file=out)
+            print(printable(text, keep="\n\t"), file=out)
 
     @staticmethod
     def settings(model):

@@ -10,7 +10,20 @@ before it decodes anything:
 - Pillow recognises it as one of the accepted formats (PNG, JPEG, BMP, GIF,
   TIFF, WebP; no other format's decoder runs);
 - the pixel count its header declares is within ``max_pixels`` (a
-  decompression bomb is refused before its pixels are inflated).
+  decompression bomb is refused before its pixels are inflated);
+- neither side is more than ``MAX_IMAGE_ASPECT`` (100) times the other (a
+  1 x 50,000,000 strip costs the decoder memory per row, and holds no digit);
+- the memory that decoding it needs, from its mode's bytes per pixel
+  (1 for grey and palette, 2 for 16-bit grey, 4 for grey+alpha, RGB, RGBA
+  and 32-bit modes, as Pillow stores them) and its conversion, is within
+  ``MAX_IMAGE_BYTES`` (512 MiB).
+
+Decoded images are converted and reduced to at most 1024 pixels a side
+in Pillow, one copy at a time, so the normaliser works on at most a
+megapixel. Within these budgets no image peaks above about 700 MB.
+
+File names in messages have their control characters escaped
+(:func:`skdigits.utils.terminal.printable`).
 
 Symbolic links: a path you name is yours, so a link you name is followed.
 A folder expands to the image files directly in it (not in sub-folders),
@@ -27,9 +40,11 @@ from pathlib import Path
 
 import numpy as np
 
-from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
-from skdigits.images.normalize import normalize_digit
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError
+from skdigits.images.normalize import check_image_size, normalize_digit
+from skdigits.utils.constraints import IMAGE_FILE_CONSTRAINTS, validate
 from skdigits.utils.limits import MAX_IMAGE_PIXELS
+from skdigits.utils.terminal import printable
 
 __all__ = [
     "load_digit_images", "predict_image_files", "list_image_files", "read_image", "as_model_input", "IMAGE_SUFFIXES",
@@ -100,11 +115,13 @@ def load_digit_images(paths, *, polarity="auto", return_paths=False, max_bytes=M
     >>> X = load_digit_images(["my_digits/"])  # doctest: +SKIP
     >>> load_predictor("model.skdigits").predict(X)  # doctest: +SKIP
     """
+    _check_params("load_digit_images", polarity=polarity, return_paths=return_paths, max_bytes=max_bytes,
+                  max_pixels=max_pixels, max_images=max_images)
     files = list_image_files(paths, max_images=max_images)
     out = np.zeros((len(files), 28, 28), dtype=np.uint8)
     for i, (path, folder) in enumerate(files):
         pixels, scale = _read(path, folder, max_bytes=max_bytes, max_pixels=max_pixels)
-        out[i] = normalize_digit(pixels, scale=scale, polarity=polarity, where=str(path))
+        out[i] = normalize_digit(pixels, scale=scale, polarity=polarity, where=_name(path))
     if return_paths:
         return out, [path for path, _ in files]
     return out
@@ -134,7 +151,16 @@ def predict_image_files(model, paths, **budgets):
     ------
     skdigits.exceptions.DataError
         As :func:`load_digit_images`, naming the file.
+    skdigits.exceptions.InvalidParameterError
+        If a budget or ``polarity`` is not valid, or ``budgets`` holds another name.
     """
+    unknown = sorted(set(budgets) - (set(IMAGE_FILE_CONSTRAINTS) - {"return_paths"}))
+    if unknown:
+        from skdigits.utils.constraints import ParameterError
+
+        raise ParameterError(f"predict_image_files got unexpected arguments {unknown}; it takes max_bytes, "
+                             "max_pixels, max_images and polarity.")
+    _check_params("predict_image_files", **budgets)
     digits, files = load_digit_images(paths, return_paths=True, **budgets)
     proba = np.asarray(model.predict_proba(as_model_input(model, digits)))
     best = proba.argmax(axis=1)
@@ -211,31 +237,32 @@ def list_image_files(paths, *, max_images=MAX_IMAGES):
     skdigits.exceptions.BudgetExceededError
         If more than ``max_images`` files would be read.
     """
-    _check_budget("max_images", max_images)
+    _check_params("list_image_files", max_images=max_images)
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]
     try:
-        paths = [Path(os.fsdecode(p)) for p in paths]
+        paths = [_as_path(p) for p in paths]
     except TypeError:
         raise DataTypeError(f"paths must be a path or a list of paths, not {type(paths).__name__}.") from None
     files = []
     for path in paths:
-        try:
-            info = os.stat(path)
-        except FileNotFoundError:
-            raise FileNotFoundError(errno.ENOENT, "No such image file or folder", str(path)) from None
+        info = _stat(path, "No such image file or folder")
         if stat.S_ISDIR(info.st_mode):
-            found = [(path / name, path) for name in sorted(os.listdir(path))
+            try:
+                names = sorted(os.listdir(path))
+            except OSError as exc:
+                raise _os_error(path, exc, "list the folder") from None
+            found = [(path / name, path) for name in names
                      if not name.startswith(".") and name.lower().endswith(IMAGE_SUFFIXES)]
             found = [(p, folder) for p, folder in found if not os.path.isdir(p)]
             if not found:
-                raise DataError(f"{path}: folder holds no image files ({', '.join(IMAGE_SUFFIXES)}).")
+                raise DataError(f"{_name(path)}: folder holds no image files ({', '.join(IMAGE_SUFFIXES)}).")
             files.extend(found)
         else:
             files.append((path, None))
         if len(files) > max_images:
             raise BudgetExceededError(
-                f"more than max_images={max_images} image files to read (at {path}); "
+                f"more than max_images={max_images} image files to read (at {_name(path)}); "
                 "read them in batches or raise max_images."
             )
     if not files:
@@ -272,17 +299,54 @@ def read_image(path, *, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS):
     skdigits.exceptions.DataError
         As :func:`load_digit_images`.
     """
-    return _read(Path(path), None, max_bytes=max_bytes, max_pixels=max_pixels)
+    _check_params("read_image", max_bytes=max_bytes, max_pixels=max_pixels)
+    try:
+        path = _as_path(path)
+    except TypeError:
+        raise DataTypeError(f"path must be a path, not {type(path).__name__}.") from None
+    return _read(path, None, max_bytes=max_bytes, max_pixels=max_pixels)
 
 
-def _check_budget(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidParameterError(f"{name}={value!r} is not valid; pass a positive integer.")
+def _check_params(caller, **params):
+    """The shared constraints of :mod:`skdigits.utils.constraints` (DigitNormalizer and the CLI use them too)."""
+    validate({name: IMAGE_FILE_CONSTRAINTS[name] for name in params}, params, caller)
+
+
+def _name(path):
+    """A path as messages show it: control characters escaped, so a file name cannot forge output."""
+    return printable(os.fsdecode(path) if isinstance(path, bytes) else str(path))
+
+
+def _as_path(value):
+    """``value`` as a Path, refusing a NUL character (which no file name can hold) with a DataError."""
+    text = os.fsdecode(value)
+    if "\0" in text:
+        raise DataError(f"{_name(text)}: a path cannot contain a NUL character (\\0); the name was cut or "
+                        "built wrongly. Pass the file's real path.")
+    return Path(text)
+
+
+def _os_error(path, exc, doing):
+    """An OSError about ``path`` (other than a missing file or a permission) as a DataError that names it."""
+    if isinstance(exc, PermissionError):
+        return exc
+    advice = {errno.ELOOP: "a symbolic link loop (or a chain of too many links); fix or remove the link",
+              errno.ENAMETOOLONG: "its name is too long for the file system; rename it",
+              errno.ENOTDIR: "a part of the path before its end is not a folder"}.get(
+        exc.errno, "pass an ordinary image file or folder")
+    return DataError(f"{_name(path)}: cannot {doing} ({exc.strerror or exc}): {advice}.")
+
+
+def _stat(path, missing):
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, missing, str(path)) from None
+    except OSError as exc:
+        raise _os_error(path, exc, "read it") from None
 
 
 def _read(path, folder, *, max_bytes, max_pixels):
-    _check_budget("max_bytes", max_bytes)
-    _check_budget("max_pixels", max_pixels)
     data = _read_bytes(path, folder, max_bytes)
     return _decode(data, path, max_pixels)
 
@@ -291,104 +355,161 @@ def _read_bytes(path, folder, max_bytes):
     """The file's bytes, refusing special files, links out of ``folder`` and files over budget."""
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     if folder is not None and os.path.islink(path):
-        target = os.path.realpath(path)
+        try:
+            target = os.path.realpath(path, strict=True)
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, "No such image file (a dangling symbolic link)", str(path)) from None
+        except OSError as exc:  # ELOOP: a -> b -> a
+            raise _os_error(path, exc, "follow the link") from None
         if os.path.dirname(target) != os.path.realpath(folder):
             raise DataError(
-                f"{path}: a symbolic link out of its folder {folder}; skdigits reads links in a "
+                f"{_name(path)}: a symbolic link out of its folder {_name(folder)}; skdigits reads links in a "
                 "folder only when they point inside it. Copy the file in, or name it directly."
             )
         path = Path(target)
     if folder is not None:
         flags |= getattr(os, "O_NOFOLLOW", 0)
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise FileNotFoundError(errno.ENOENT, "No such image file", str(path)) from None
+    info = _stat(path, "No such image file")
     _check_regular(path, info, max_bytes)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise DataError(f"{path}: a symbolic link was swapped in while reading; refused.") from None
-        raise
+            raise DataError(f"{_name(path)}: a symbolic link was swapped in while reading; refused.") from None
+        raise _os_error(path, exc, "open it") from None
     with os.fdopen(fd, "rb") as handle:
-        _check_regular(path, os.fstat(handle.fileno()), max_bytes)  # the file opened is the file checked
-        try:
-            data = handle.read(max_bytes + 1)
+        info = os.fstat(handle.fileno())
+        _check_regular(path, info, max_bytes)  # the file opened is the file checked
+        try:  # its size and one byte more (to see it grow), not max_bytes: read() allocates what it is asked
+            data = handle.read(min(info.st_size, max_bytes) + 1)
         except OSError as exc:  # EIO from /proc/self/mem, a failing disk or network share: the file's problem
             raise DataError(
-                f"{path}: reading it failed ({exc.strerror or exc}); it is not an ordinary image file "
+                f"{_name(path)}: reading it failed ({exc.strerror or exc}); it is not an ordinary image file "
                 "(a /proc or device file, or a damaged disk?). Save the image as a normal file and pass that."
             ) from None
     if len(data) > max_bytes:
-        raise BudgetExceededError(f"{path}: grew past max_bytes={max_bytes} while being read.")
+        raise BudgetExceededError(f"{_name(path)}: grew past max_bytes={max_bytes} while being read.")
     return data
 
 
 def _check_regular(path, info, max_bytes):
     if not stat.S_ISREG(info.st_mode):
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, device or socket?)"
-        raise DataError(f"{path}: {kind}; pass image files or folders of them.")
+        raise DataError(f"{_name(path)}: {kind}; pass image files or folders of them.")
     if info.st_size > max_bytes:
         raise BudgetExceededError(
-            f"{path}: {info.st_size:,} bytes, above max_bytes={max_bytes:,}; "
+            f"{_name(path)}: {info.st_size:,} bytes, above max_bytes={max_bytes:,}; "
             "shrink the image or raise max_bytes."
         )
+
+
+#: EXIF orientation → the transposition that undoes it (what ImageOps.exif_transpose applies).
+_ORIENTATION = 0x0112
+_TRANSPOSES = {2: "FLIP_LEFT_RIGHT", 3: "ROTATE_180", 4: "FLIP_TOP_BOTTOM", 5: "TRANSPOSE", 6: "ROTATE_270",
+               7: "TRANSVERSE", 8: "ROTATE_90"}
+_FLOAT_MODES = ("I", "F")  # and I;16, I;16B, I;16L...
+_TO_RGBA = ("P", "PA", "LA", "La", "RGBa")
+_TO_RGB = ("CMYK", "YCbCr", "LAB", "HSV", "RGBX")
+
+
+def pixel_bytes(mode):
+    """Bytes per pixel of an image of this Pillow ``mode`` in memory (Pillow keeps every multi-band mode in 4)."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def decoding_bytes(mode, width, height):
+    """The memory :func:`read_image` needs to decode, convert and reduce a ``width`` x ``height`` image.
+
+    The decoded image (:func:`pixel_bytes` of its ``mode``), then at most
+    one converted copy alive with it (palette, grey+alpha and the like
+    become RGBA; 1-bit becomes grey; CMYK and the like become RGB), then
+    the premultiplied copy Pillow makes to reduce an image with alpha; and
+    Pillow's row pointers, the decoder's row buffers and the reduction's
+    intermediate (at most 2048 x 2048). 16-bit and float images are reduced
+    as they are, and converted once small.
+
+    Parameters
+    ----------
+    mode : str
+        The Pillow mode the file decodes to.
+    width, height : int
+        Its size once decoded (after a JPEG's draft).
+
+    Returns
+    -------
+    int
+        Bytes, checked against ``MAX_IMAGE_BYTES`` before decoding.
+    """
+    pixels = width * height
+    decoded = pixel_bytes(mode) * pixels
+    converted = 4 * pixels if mode in _TO_RGBA + _TO_RGB else pixels if mode == "1" else 0
+    alpha = mode == "RGBA" or mode in _TO_RGBA
+    premultiplied = 4 * pixels if alpha and max(width, height) > _DECODE_SIDE else 0
+    peak = max(decoded + converted, (converted or decoded) + premultiplied)
+    return peak + 32 * height + 16 * width + 4 * (2 * _DECODE_SIDE) ** 2
 
 
 def _decode(data, path, max_pixels):
     import struct
 
-    from PIL import Image, ImageOps
+    from PIL import Image
 
+    name = _name(path)
     try:
         with Image.open(io.BytesIO(data), formats=_FORMATS) as image:
-            width, height = image.size
-            if width * height > max_pixels:
-                raise BudgetExceededError(
-                    f"{path}: {width}x{height} = {width * height:,} pixels, above max_pixels={max_pixels:,}; "
-                    "shrink the image or raise max_pixels."
-                )
+            check_image_size(*image.size, name, max_pixels=max_pixels)  # pixels and aspect, from the header
             if image.format == "JPEG":
                 image.draft(image.mode, (_DECODE_SIDE, _DECODE_SIDE))  # decode at 1/2..1/8 scale: fast
+            check_image_size(*image.size, name, max_pixels=max_pixels,
+                             working_bytes=decoding_bytes(image.mode, *image.size))
             image.seek(0)  # the first frame of an animation or page of a TIFF
             image.load()
-            image = ImageOps.exif_transpose(image)
-            return _to_array(image, path)
+            check_image_size(*image.size, name, max_pixels=max_pixels,  # a frame may decode to another mode
+                             working_bytes=decoding_bytes(image.mode, *image.size))
+            orientation = image.getexif().get(_ORIENTATION)  # phone photos: applied once the image is small
+            small, scale = _reduced(image, name)
+            transpose = _TRANSPOSES.get(orientation)
+            if transpose is not None:
+                small = small.transpose(getattr(Image.Transpose, transpose))
+            return np.asarray(small), scale
     except Image.DecompressionBombError:
-        raise BudgetExceededError(f"{path}: Pillow refused it as a decompression bomb (too many pixels).") from None
+        raise BudgetExceededError(f"{name}: Pillow refused it as a decompression bomb (too many pixels).") from None
     except Image.UnidentifiedImageError:
         raise DataError(
-            f"{path}: not a readable image; expected PNG, JPEG, BMP, GIF, TIFF or WebP."
+            f"{name}: not a readable image; expected PNG, JPEG, BMP, GIF, TIFF or WebP."
         ) from None
     except (OSError, ValueError, SyntaxError, EOFError, struct.error) as exc:
         if isinstance(exc, DataError):
             raise
-        raise DataError(f"{path}: damaged or unsupported image ({exc}).") from None
+        raise DataError(f"{name}: damaged or unsupported image ({exc}).") from None
 
 
-def _to_array(image, path):
-    """Pillow image → (pixels, scale), reduced to at most 1024 pixels a side."""
+def _reduced(image, name):
+    """Decoded Pillow image → (Pillow image of at most 1024 pixels a side in L, RGB, RGBA or F, scale).
+
+    One copy at a time: a converted image replaces (and closes) the decoded
+    one, and 16-bit and float images are reduced before they become float32.
+    """
     from PIL import Image
 
-    mode = image.mode
-    if mode in ("1", "L", "RGB", "RGBA"):
-        image, scale = image.convert("L") if mode == "1" else image, 255.0
-    elif mode in ("P", "PA", "LA", "La", "RGBa"):
-        image, scale = image.convert("RGBA"), 255.0
-    elif mode in ("CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
-        image, scale = image.convert("RGB"), 255.0
-    elif mode.startswith("I;16") or mode in ("I", "F"):
-        pixels = np.asarray(image, dtype=np.float32)
-        high = float(pixels.max()) if pixels.size else 0.0
+    mode, scale = image.mode, 255.0
+    if mode in ("1",) + _TO_RGBA + _TO_RGB:
+        converted = image.convert("L" if mode == "1" else "RGBA" if mode in _TO_RGBA else "RGB")
+        image.close()  # frees the decoded pixels before the reduction's copies
+        image = converted
+    elif mode.startswith("I;16") or mode in _FLOAT_MODES:
+        low, high = image.getextrema()
         scale = 65535.0 if mode != "F" or high > 1 else 1.0
-        if pixels.min() < 0 or high > scale:
-            raise DataError(f"{path}: {mode} image with values in [{pixels.min():g}, {high:g}]; "
+        if low < 0 or high > scale:
+            raise DataError(f"{name}: {mode} image with values in [{low:g}, {high:g}]; "
                             "expected 16-bit (0..65535) or floats in [0, 1].")
-        image = Image.fromarray(pixels, mode="F")
-    else:
-        raise DataError(f"{path}: image mode {mode!r} is not supported; save it as RGB, RGBA or grey.")
-    if max(image.size) > _DECODE_SIDE:
-        image = image.copy()
-        image.thumbnail((_DECODE_SIDE, _DECODE_SIDE), Image.Resampling.BOX)
-    return np.asarray(image), scale
+    elif mode not in ("L", "RGB", "RGBA"):
+        raise DataError(f"{name}: image mode {mode!r} is not supported; save it as RGB, RGBA or grey.")
+    if max(image.size) > _DECODE_SIDE:  # in place: the full image is freed. Pillow's reduce() lacks 16-bit modes
+        gap = None if image.mode.startswith("I;16") else 2.0
+        image.thumbnail((_DECODE_SIDE, _DECODE_SIDE), Image.Resampling.BOX, reducing_gap=gap)
+    if scale != 255.0:
+        image = image.convert("F")
+    return image, scale

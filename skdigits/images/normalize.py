@@ -26,12 +26,10 @@ An image without a digit (blank, or noise without a shape) raises
 empty frame to a model that would answer it confidently.
 """
 
-import numbers
-
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError, InvalidParameterError
+from skdigits.exceptions import BudgetExceededError, DataError, DataTypeError
 from skdigits.images.ink import (
     WORK_SIDE,
     area_resize,
@@ -41,11 +39,10 @@ from skdigits.images.ink import (
     to_grey,
     white_on_black,
 )
-from skdigits.utils.limits import MAX_IMAGE_PIXELS
+from skdigits.utils.constraints import NORMALIZER_CONSTRAINTS, validate, validate_params
+from skdigits.utils.limits import MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
-__all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps"]
-
-_POLARITIES = ("auto", "dark-on-light", "light-on-dark")
+__all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps", "check_image_size"]
 
 
 class DigitNormalizer(TransformerMixin, BaseEstimator):
@@ -103,6 +100,8 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
     ((1, 28, 28), dtype('uint8'), np.True_, np.uint8(0))
     """
 
+    _parameter_constraints = NORMALIZER_CONSTRAINTS
+
     def __init__(self, scale=255.0, polarity="auto"):
         self.scale = scale
         self.polarity = polarity
@@ -158,14 +157,7 @@ class DigitNormalizer(TransformerMixin, BaseEstimator):
         return out
 
     def _check_params(self):
-        scale = self.scale
-        if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not np.isfinite(scale) or scale <= 0:
-            raise InvalidParameterError(
-                f"scale={scale!r} is not valid; pass the value of full white, e.g. 255.0 (8-bit), "
-                "65535 (16-bit) or 1.0 (floats in [0, 1])."
-            )
-        if self.polarity not in _POLARITIES:
-            raise InvalidParameterError(f"polarity={self.polarity!r} is not valid; pass one of {_POLARITIES}.")
+        validate_params(self)  # the constraints load_digit_images and the CLI check too
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -226,6 +218,7 @@ def normalization_steps(image, *, scale=255.0, polarity="auto", where="image"):
         and ``"result"`` (28x28 uint8); ``"inverted"`` (bool) says whether
         the image was dark-on-light.
     """
+    validate(NORMALIZER_CONSTRAINTS, {"scale": scale, "polarity": polarity}, "normalize_digit")
     pixels = _checked_pixels(image, scale, where)
     steps = {"input": pixels}
     grey = to_grey(pixels)
@@ -243,6 +236,60 @@ def normalization_steps(image, *, scale=255.0, polarity="auto", where="image"):
     steps["box"] = box
     steps["result"] = centre_by_mass(box)
     return steps
+
+
+def normalizer_bytes(height, width, channels):
+    """The normaliser's working memory for one ``(height, width, channels)`` image, in bytes.
+
+    Measured with tracemalloc (the scratch script of issue 23): a float32
+    copy of every channel, the float32 grey image, and for alpha the
+    flattening's temporaries; about 5, 17 and 25 bytes a pixel for grey, RGB
+    and RGBA (26 counted). The image as given is not counted: its owner holds it already.
+    """
+    per_pixel = 4 * channels + 1 + (4 if channels > 1 else 0) + (5 if channels == 4 else 0)
+    return height * width * per_pixel
+
+
+def check_image_size(width, height, where, *, max_pixels, budget="max_pixels", working_bytes=None):
+    """Refuse an image over the pixel budget, of an extreme aspect ratio, or whose work exceeds the byte budget.
+
+    Shared by the image-file readers (before decoding) and the normaliser
+    (before any copy), so both refuse the same shapes with the same words.
+
+    Parameters
+    ----------
+    width, height : int
+        The image's size.
+    where : str
+        The image, for the message (a file name or an index).
+    max_pixels : int
+        Most pixels (width x height).
+    budget : str, default="max_pixels"
+        What to call the pixel budget in the message.
+    working_bytes : int or None, default=None
+        The memory the work on it needs; refused above ``MAX_IMAGE_BYTES``.
+
+    Raises
+    ------
+    skdigits.exceptions.BudgetExceededError
+        If any budget is exceeded; the message names the image and says what to do.
+    """
+    if width * height > max_pixels:
+        raise BudgetExceededError(
+            f"{where}: {width}x{height} = {width * height:,} pixels, above {budget}={max_pixels:,}; "
+            "shrink the image (the digit ends up 20x20 anyway)" + (" or raise max_pixels." if budget == "max_pixels"
+                                                                  else ".")
+        )
+    if max(width, height) > MAX_IMAGE_ASPECT * min(width, height):
+        raise BudgetExceededError(
+            f"{where}: {width}x{height} pixels, a side more than MAX_IMAGE_ASPECT={MAX_IMAGE_ASPECT} times the "
+            "other; a digit's image is far squarer. Crop it to the digit (or pad it towards a square) first."
+        )
+    if working_bytes is not None and working_bytes > MAX_IMAGE_BYTES:
+        raise BudgetExceededError(
+            f"{where}: {width}x{height} pixels would need {working_bytes / 2**20:,.0f} MiB of working memory, above "
+            f"MAX_IMAGE_BYTES={MAX_IMAGE_BYTES // 2**20} MiB; shrink the image, or save it as 8-bit grey or RGB."
+        )
 
 
 def _as_image_list(X):
@@ -304,11 +351,8 @@ def _checked_pixels(image, scale, where):
         raise DataError(f"{where} has shape {array.shape}; expected (h, w) grey or (h, w, 1|3|4) channels.")
     if min(array.shape[:2]) < 1:
         raise DataError(f"{where} is empty (shape {array.shape}).")
-    if array.shape[0] * array.shape[1] > MAX_IMAGE_PIXELS:  # before any float copy of it
-        raise BudgetExceededError(
-            f"{where} has {array.shape[0] * array.shape[1]:,} pixels, over the budget "
-            f"MAX_IMAGE_PIXELS={MAX_IMAGE_PIXELS:,}; shrink it first (the digit ends up 20x20 anyway)."
-        )
+    check_image_size(array.shape[1], array.shape[0], where, max_pixels=MAX_IMAGE_PIXELS,  # before any float copy
+                     budget="MAX_IMAGE_PIXELS", working_bytes=normalizer_bytes(*array.shape))
     if array.dtype == bool:
         return array.astype(np.float32)
     if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):

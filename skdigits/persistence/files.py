@@ -50,10 +50,18 @@ def open_model_file(path, *, budget=True):
     BudgetExceededError
         If it is larger than ``MAX_FILE_BYTES``.
     """
+    if "\0" in os.fsdecode(path):  # os.stat's own "embedded null byte" names neither the file nor the fix
+        raise UnsafeModelError(f"{os.fsdecode(path)!r}: a path cannot contain a NUL character (\\0); the name was "
+                               "cut or built wrongly. Pass the model file's real path.")
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: no such model file. Train one first, e.g. with 'skdigits train'.") from None
+    except OSError as exc:  # a symbolic link loop, a name too long: say which file
+        if isinstance(exc, PermissionError):
+            raise
+        raise UnsafeModelError(f"{path}: cannot read it ({exc.strerror or exc}); pass an ordinary model "
+                               "file.") from None
     _refuse_special(path, mode)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(fd, "rb") as file:

@@ -16,6 +16,7 @@ import numpy as np
 
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
+from skdigits.utils.constraints import FLOAT32_MAX, FLOAT32_TINY
 
 __all__ = ["parse_json", "dump_json", "fields", "integer", "counted", "real", "boolean", "choice", "string",
            "image_shape", "labels_to_json", "labels_from_json"]
@@ -110,11 +111,21 @@ def counted(value, where, budget):
     return value
 
 
-def real(value, where, *, low=-math.inf, high=math.inf):
-    """``value`` as a float if it is a finite number (not a bool) in ``[low, high]``."""
+def real(value, where, *, low=-math.inf, high=math.inf, float32=False):
+    """``value`` as a float if it is a finite number (not a bool) in ``[low, high]``.
+
+    With ``float32``, it must also be finite and meaningful in float32 (the
+    dtype that computes with it): 0, or a magnitude in ``[FLOAT32_TINY,
+    FLOAT32_MAX]``, about 1.2e-38 to 3.4e38. ``1e300`` would overflow to
+    inf there, and ``1e-300`` underflow to 0.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
             math.isfinite(value) and low <= value <= high):
         raise UnsafeModelError(f"{where} is {_short(value)}; expected a finite number in [{low}, {high}].")
+    if float32 and value != 0 and not FLOAT32_TINY <= abs(float(value)) <= FLOAT32_MAX:
+        raise UnsafeModelError(f"{where} is {_short(value)}, which {'over' if abs(value) > 1 else 'under'}flows "
+                               f"in float32, the dtype skdigits computes in; expected 0 or a magnitude in "
+                               f"[{FLOAT32_TINY:.3g}, {FLOAT32_MAX:.3g}].")
     return float(value)
 
 

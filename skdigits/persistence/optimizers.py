@@ -35,7 +35,7 @@ def _number(low=-_FLOAT32_MAX, high=_FLOAT32_MAX, *, none=False, integral=False,
         if integral:
             mf.integer(value, where, low=int(low), high=int(high))
         else:
-            mf.real(value, where, low=low, high=high)
+            mf.real(value, where, low=low, high=high, float32=True)  # no 1e-300 that Keras' float32 makes 0
         if positive and not value > 0:
             raise UnsafeModelError(f"{where} is {value!r}; expected a number > 0.")
     return check

@@ -29,11 +29,14 @@ def params_to_json(params):
 
 
 def _param(value, where):
-    """A parameter value as the manifest may hold it: None, a bool, a finite number, a string, or a list of those."""
+    """A parameter value as the manifest may hold it: None, a bool, a number, a string, or a list of those.
+
+    Numbers must be finite in float32, where every real parameter ends up.
+    """
     if value is None or isinstance(value, bool):
         return value
-    if isinstance(value, float):
-        return real(value, where)
+    if isinstance(value, float):  # every real parameter of skdigits' estimators computes in float32
+        return real(value, where, float32=True)
     if isinstance(value, numbers.Integral):
         return integer(value, where, low=-(1 << 63), high=(1 << 63) - 1)
     if isinstance(value, str):

@@ -301,7 +301,7 @@ def _build(entry, networks, where, how):
     history = _history(fitted["history_"], f"{where}.fitted.history_")
     seed = mf.integer(fitted["seed"], f"{where}.fitted.seed", **_SEED_RANGE)
     temperature = mf.real(fitted.get("temperature_", 1.0), f"{where}.fitted.temperature_", low=_TEMPERATURES[0],
-                          high=_TEMPERATURES[1])
+                          high=_TEMPERATURES[1], float32=True)
     missing = set(how.param_names(kind)) - set(params)
     if missing:
         raise UnsafeModelError(f"{where}.params lacks {sorted(missing)[:10]}.")

@@ -4,8 +4,9 @@ One style for all of them: each estimator declares a ``_parameter_constraints``
 dict and calls :func:`validate_params` at fit; :func:`build_cnn` and the
 augmentation layer call :func:`validate` on their arguments. scikit-learn's
 constraints are extended where they are too lenient for input that may be
-hostile: :class:`Number` refuses inf, nan and booleans, and the sequence
-constraints check every element. Errors are :class:`ParameterError`, which
+hostile: :class:`Number` refuses inf, nan and booleans, :class:`Float32`
+also refuses reals that float32 (the dtype that computes) cannot hold,
+and the sequence constraints check every element. Errors are :class:`ParameterError`, which
 is both skdigits' and scikit-learn's ``InvalidParameterError``, with
 scikit-learn's message ("The 'x' parameter of Y must be ... Got ... instead.").
 
@@ -64,6 +65,37 @@ class Number(Interval):
     def __str__(self):
         text = super().__str__()
         return text if self.type is Integral else "a finite " + text.removeprefix("a ")
+
+
+_FLOAT32 = np.finfo(np.float32)
+#: The largest float32 and its smallest normal magnitude: a real parameter must fall between them (or be 0).
+FLOAT32_MAX, FLOAT32_TINY = float(_FLOAT32.max), float(_FLOAT32.tiny)
+
+
+class Float32(Number):
+    """A :class:`Number` that is also finite and meaningful in float32, the dtype skdigits computes in.
+
+    A value finite in float64 may not be in float32: ``1e300`` overflows
+    to inf (a scale that turns every image black), ``1e-300`` underflows to
+    0 (a learning rate of 0, a scale that divides by 0). Every real
+    parameter that ends up in float32 uses this constraint: it must be 0
+    (where its interval allows 0) or of magnitude in
+    ``[FLOAT32_TINY, FLOAT32_MAX]`` (about 1.2e-38 to 3.4e38).
+    """
+
+    def is_satisfied_by(self, val):
+        if not super().is_satisfied_by(val):
+            return False
+        try:
+            magnitude = abs(float(val))
+        except OverflowError:  # an int beyond any float
+            return False
+        return magnitude == 0 or FLOAT32_TINY <= magnitude <= FLOAT32_MAX
+
+    def __str__(self):
+        zero = super().is_satisfied_by(0.0)
+        return (f"{super().__str__()} that float32 holds ({'0 or ' if zero else ''}a magnitude in "
+                f"[{FLOAT32_TINY:.3g}, {FLOAT32_MAX:.3g}])")
 
 
 class _Structured(Options):
@@ -213,7 +245,7 @@ def fail(caller, name, value, expected):
 SEED = [None, Number(Integral, 0, 2**32 - 1, closed="both")]
 #: scikit-learn's ``random_state``: a seed or a RandomState.
 RANDOM_STATE = [*SEED, np.random.RandomState]
-_FRACTION = Number(Real, 0, 1, closed="left")
+_FRACTION = Float32(Real, 0, 1, closed="left")
 _COUNT = Number(Integral, 1, None, closed="left")
 _FILTERS = PositiveInts(limits.MAX_FILTERS)
 _KERNEL = Number(Integral, 1, limits.MAX_KERNEL_SIZE, closed="both")
@@ -231,7 +263,9 @@ _PADDING = StrOptions(set(PADDINGS))
 
 #: The augmentation's ranges, shared by the classifier and RandomDigitAffine.
 #: A rotation beyond 180 degrees repeats the same angles, so it is refused.
-ROTATION = Number(Real, 0, 180, closed="both")
+ROTATION = Float32(Real, 0, 180, closed="both")
+#: A scale, a temperature, a learning rate: a real above 0 whose float32 is neither inf nor 0.
+POSITIVE_REAL = Float32(Real, 0, None, closed="neither")
 
 CLASSIFIER_CONSTRAINTS = {
     "augment": ["boolean"],
@@ -247,7 +281,7 @@ CLASSIFIER_CONSTRAINTS = {
     "image_shape": [None, ImageShape()],
     "kernel_sizes": [None, _KERNEL, _KERNELS],
     "label_smoothing": [_FRACTION],
-    "learning_rate": [None, Number(Real, 0, None, closed="neither")],
+    "learning_rate": [None, POSITIVE_REAL],
     "lr_schedule": [StrOptions(set(SCHEDULES))],
     "optimizer": [str, KerasInstances("optimizers.Optimizer")],
     "padding": [_PADDING],
@@ -274,8 +308,11 @@ ENSEMBLE_CONSTRAINTS = {
 
 TRANSFORMER_CONSTRAINTS = {
     "image_shape": [None, ImageShape()],
-    "scale": [None, Number(Real, 0, None, closed="neither")],
+    "scale": [None, POSITIVE_REAL],
 }
+
+#: A temperature of scale_probabilities (logits are divided by it).
+TEMPERATURE_CONSTRAINTS = {"temperature": [POSITIVE_REAL]}
 
 BUILD_CNN_CONSTRAINTS = {
     "image_shape": [ImageShape(inferred=False)],
@@ -290,6 +327,27 @@ BUILD_CNN_CONSTRAINTS = {
     "padding": [_PADDING],
     "block_dropout": [_FRACTION],
     "seed": SEED,
+}
+
+#: Which way round the ink of an image is: shared by DigitNormalizer, the image-file readers and the CLI.
+POLARITIES = ("auto", "dark-on-light", "light-on-dark")
+_POLARITY = StrOptions(set(POLARITIES))
+#: A budget of bytes, pixels or files: an int that a C ``ssize_t`` holds (a file is read with ``read(max_bytes + 1)``).
+IMAGE_BUDGET = Number(Integral, 1, sys.maxsize - 1, closed="both")
+
+#: DigitNormalizer and normalize_digit: the value of full white (divided in float32) and the polarity.
+NORMALIZER_CONSTRAINTS = {
+    "scale": [POSITIVE_REAL],
+    "polarity": [_POLARITY],
+}
+
+#: load_digit_images, predict_image_files, read_image and list_image_files (and ``skdigits predict --images``).
+IMAGE_FILE_CONSTRAINTS = {
+    "polarity": [_POLARITY],
+    "return_paths": ["boolean"],
+    "max_bytes": [IMAGE_BUDGET],
+    "max_pixels": [IMAGE_BUDGET],
+    "max_images": [IMAGE_BUDGET],
 }
 
 AUGMENTATION_CONSTRAINTS = {

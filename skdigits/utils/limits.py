@@ -33,3 +33,10 @@ MAX_IMAGE_PIXELS = 50_000_000
 MAX_WORKING_BYTES_PER_IMAGE = 16 << 20
 #: Floating-point operations of one image's forward pass through a network (:mod:`skdigits.network.cost`).
 MAX_FLOPS_PER_IMAGE = 1_000_000_000
+#: Long side over short side of one image read or normalised. A digit's photo, scan or drawing is far
+#: squarer; a 1 x 50,000,000 strip is an attack on the decoder's per-row memory, not a digit.
+MAX_IMAGE_ASPECT = 100
+#: Working memory of decoding or normalising one image, estimated from its mode and size before any
+#: pixel is decoded: each mode's bytes per pixel, its conversion and the normaliser's float32 copies.
+#: With Python, NumPy and Pillow themselves, no image within the budgets peaks above about 700 MB.
+MAX_IMAGE_BYTES = 512 * 2**20

@@ -62,14 +62,18 @@ def _predict_csv(args, session):
 def _predict_images(args, session):
     output = session.path(args.output, None) if args.output else None
     from skdigits.images.files import predict_image_files
+    from skdigits.utils.terminal import printable
 
     model_path, model = load_model_for_prediction(args, session)
     rows = predict_image_files(model, args.images)
     if output:
         session.save_text(_csv_table(rows), output)
-    width = max(len("file"), *(len(row["file"]) for row in rows))
+    # File names (from a folder's listing) and labels (from the model file) with control characters escaped:
+    # a newline in a name cannot forge a row, nor an escape sequence reach the terminal. CSV and JSON escape theirs.
+    shown = [(printable(row["file"]), printable(row["label"])) for row in rows]
+    width = max(len("file"), *(len(name) for name, _ in shown))
     lines = [f"{'file':<{width}}  label  probability"]
-    lines += [f"{row['file']:<{width}}  {row['label']!s:>5}  {row['probability']:11.4f}" for row in rows]
+    lines += [f"{name:<{width}}  {label:>5}  {row['probability']:11.4f}" for (name, label), row in zip(shown, rows)]
     session.emit(rows, "\n".join(lines) + (f"\nWrote {output}" if output else ""))
     return 0
 

@@ -33,19 +33,25 @@ from skdigits._training.loop import (
     training_callbacks,
 )
 from skdigits._training.pickling import NetworkPickling
+from skdigits._training.restore import RestoreFitted
 from skdigits.calibration import fit_temperature, scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.network.keras_model import build_cnn
 from skdigits.utils import compat, constraints
 from skdigits.utils.most_probable import MostProbableClass
-from skdigits.utils.validation import check_sample_weight, validate_images, validate_labels
+from skdigits.utils.validation import check_sample_weight, class_sample_weights, validate_images, validate_labels
 
 _CALIBRATION_IMAGES = 10_000
+_ONES = "unweighted"  # stands for np.ones(n_samples) until X is validated: class_weight needs weights to scale
+
+
+def _weights_or_ones(estimator, sample_weight):
+    return _ONES if sample_weight is None and estimator.class_weight is not None else sample_weight
 # scikeras' base class, its hooks checked; TensorFlow is already loaded, quietly, by skdigits._training.backend.
 KerasClassifier = compat.scikeras_classifier()
 
 
-class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
+class CNNDigitClassifier(NetworkPickling, RestoreFitted, MostProbableClass, KerasClassifier,
                          metaclass=compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 
@@ -126,6 +132,11 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         10,000 of) the training images, seen without augmentation.
         Predicted classes never change. False keeps the network's own
         probabilities (``temperature_`` is 1).
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, as in scikit-learn: ``{label:
+        weight}`` (classes it leaves out weigh 1), or ``"balanced"``,
+        ``n_samples / (n_classes * np.bincount(y))``. Multiplies
+        ``sample_weight``.
     epochs : int, default=15
         Passes over the training data.
     batch_size : int, default=128
@@ -192,8 +203,6 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
     # picks scikeras' integer label encoding; the compiled loss comes from make_loss.)
     loss = "sparse_categorical_crossentropy"
     warm_start = False
-    class_weight = None
-
     _parameter_constraints = constraints.CLASSIFIER_CONSTRAINTS
 
     def __init__(
@@ -216,6 +225,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         lr_schedule="one-cycle",
         label_smoothing=0.1,
         temperature_scaling=True,
+        class_weight=None,
         epochs=15,
         batch_size=128,
         validation_split=0.0,
@@ -242,6 +252,7 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         self.lr_schedule = lr_schedule
         self.label_smoothing = label_smoothing
         self.temperature_scaling = temperature_scaling
+        self.class_weight = class_weight
         self.epochs = epochs
         self.batch_size = batch_size
         self.validation_split = validation_split
@@ -310,7 +321,10 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         the main thread with Python's default SIGINT handler installed (as in
         a script, a terminal or Jupyter); any other handler is left in charge.
         """
-        return super().fit(X, y, sample_weight=sample_weight)
+        # Past KerasClassifier.fit, which would weight the classes on labels not yet validated: see
+        # _validate_sample_weight.
+        self.classes_ = None
+        return super(KerasClassifier, self).fit(X, y, sample_weight=_weights_or_ones(self, sample_weight))
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one more epoch, keeping the current network (or start one).
@@ -338,7 +352,8 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
             :meth:`fit`, the network is discarded and the classifier left
             unfitted.
         """
-        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        return super(KerasClassifier, self).partial_fit(X, y, sample_weight=_weights_or_ones(self, sample_weight))
 
     def _check_params(self):
         constraints.validate_params(self)
@@ -391,9 +406,11 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
         self._fit_callbacks = list(self.callbacks or [])
         self._predict_callbacks = []
 
-    @staticmethod
-    def _validate_sample_weight(X, y, sample_weight):
-        sample_weight = check_sample_weight(sample_weight, len(X))
+    def _validate_sample_weight(self, X, y, sample_weight):
+        sample_weight = np.ones(len(X)) if sample_weight is _ONES else check_sample_weight(sample_weight, len(X))
+        if self.class_weight is not None:
+            by_class = class_sample_weights(self.class_weight, y, getattr(self, "classes_", None))
+            sample_weight = check_sample_weight(sample_weight * by_class, len(X))
         kept = sample_weight != 0  # samples of weight 0 are dropped, as scikeras does
         return X[kept], y[kept], sample_weight[kept]
 
@@ -442,32 +459,6 @@ class CNNDigitClassifier(NetworkPickling, MostProbableClass, KerasClassifier,
             keep = np.sort(rng.choice(len(X), _CALIBRATION_IMAGES, replace=False))
             X, y = X[keep], y[keep]
         return fit_temperature(predict_in_blocks(self.model_, X), np.asarray(y).reshape(-1).astype(np.intp))
-
-    def _restore_fitted(self, model, *, classes, history, seed, temperature=1.0):
-        """Attach a trained ``model`` as if ``fit`` had produced it (see :mod:`skdigits.persistence`).
-
-        ``n_features_in_``, ``image_shape_`` and ``feature_names_in_`` must be
-        set already; this rebuilds scikeras' encoders from ``classes``, and
-        compiles ``model`` with a fresh optimizer if it has none.
-        """
-        self._check_params()
-        self._seed = seed
-        self.temperature_ = float(temperature)
-        self.classes_ = None  # let the encoder find the classes, as fit does
-        self.target_encoder_ = self.target_encoder.fit(classes)
-        vars(self).update(self.target_encoder_.get_metadata())
-        self.target_type_ = self._type_of_target(classes)
-        self.y_dtype_ = classes.dtype
-        self.y_ndim_ = 1
-        self.feature_encoder_ = self.feature_encoder.fit(np.zeros((1, *self.image_shape_, 1), np.float32))
-        self.model_ = model
-        self.history_ = history
-        self._initialize_callbacks()
-        n_outputs = int(model.outputs[0].shape[-1])
-        if n_outputs != self.n_classes_:
-            raise DataError(f"the network has {n_outputs} outputs for {self.n_classes_} classes.")
-        self._ensure_compiled_model()
-        return self
 
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):

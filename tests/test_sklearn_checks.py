@@ -40,6 +40,10 @@ CLASSIFIER_EXPECTED_FAILURES = {
         "minibatch SGD: weighting a sample by 2 is not the same as repeating it, "
         "since repeats change the batches"
     ),
+    "check_class_weight_classifiers": (
+        "run with 5 epochs instead, in test_class_weight_passes_scikit_learns_check: the 2 epochs that keep "
+        "the other checks cheap leave its 3 noisy blobs under-trained (44% class 0 where it asks 87%)"
+    ),
 }
 
 
@@ -85,3 +89,10 @@ def test_every_parameter_is_validated_in_sklearns_style(estimator):
     # estimators): every parameter has a constraint, and a value of the wrong
     # type or out of range fails fit in scikit-learn's words, before training.
     check_param_validation(type(estimator).__name__, estimator)
+
+
+def test_class_weight_passes_scikit_learns_check():
+    from sklearn.utils.estimator_checks import check_class_weight_classifiers
+
+    check_class_weight_classifiers("CNNDigitClassifier", CNNDigitClassifier(**{**FAST_CHECKS, "epochs": 5}))
+

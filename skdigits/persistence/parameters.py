@@ -7,7 +7,16 @@ import numpy as np
 
 from skdigits.exceptions import UnsafeModelError
 from skdigits.persistence import budgets
-from skdigits.persistence.manifest import _short, integer, listed, real, string
+from skdigits.persistence.manifest import (
+    _short,
+    fields,
+    integer,
+    labels_from_json,
+    labels_to_json,
+    listed,
+    real,
+    string,
+)
 from skdigits.persistence.optimizers import check_optimizer_config, check_optimizer_name
 
 
@@ -19,6 +28,8 @@ def params_to_json(params):
             value = list(value)
         elif isinstance(value, np.generic):
             value = value.item()
+        elif name == "class_weight" and isinstance(value, dict):  # JSON keys are strings; labels may not be
+            value = {"labels": labels_to_json(list(value)), "weights": [float(w) for w in value.values()]}
         elif hasattr(value, "get_config") and hasattr(value, "apply_gradients"):  # an optimizer instance
             from skdigits._training.backend import keras
 
@@ -98,6 +109,9 @@ def params_from_json(encoded, known, where, *, optimizers=True):
             check_optimizer_config(value["keras_optimizer"], f"{field}.keras_optimizer")
             out[name] = _build_optimizer(value["keras_optimizer"], field) if optimizers else value
             continue
+        if name == "class_weight" and isinstance(value, dict):
+            out[name] = _class_weight(value, field)
+            continue
         out[name] = _param(value, field)
         if name == "optimizer":
             check_optimizer_name(string(value, field), field)
@@ -118,3 +132,16 @@ def _build_optimizer(config, where):
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise UnsafeModelError(f"{where}: Keras does not make an optimizer of this config.")
     return optimizer
+
+
+def _class_weight(value, where):
+    """A ``class_weight`` dict as ``params_to_json`` writes it: its labels, and a weight >= 0 for each."""
+    fields(value, where, ("labels", "weights"))
+    labels = labels_from_json(value["labels"], f"{where}.labels").tolist()
+    weights = listed(value["weights"], f"{where}.weights", limit=budgets.MAX_CLASSES, budget="MAX_CLASSES")
+    if len(weights) != len(labels) or len(set(labels)) != len(labels):
+        raise UnsafeModelError(f"{where} has {len(labels)} labels ({len(set(labels))} distinct) and "
+                               f"{len(weights)} weights.")
+    return {label: real(w, f"{where}.weights[{i}]", low=0, float32=True)
+            for i, (label, w) in enumerate(zip(labels, weights))}
+

@@ -273,6 +273,7 @@ CLASSIFIER_CONSTRAINTS = {
     "batch_size": [Number(Integral, 1, limits.MAX_BATCH_SIZE, closed="both")],
     "block_dropout": [_FRACTION],
     "callbacks": [None, KerasInstances("callbacks.Callback", many=True)],
+    "class_weight": [None, StrOptions({"balanced"}), dict],
     "dense_units": [_DENSE_UNITS],
     "downsample": [_DOWNSAMPLE],
     "dropout": [_FRACTION],

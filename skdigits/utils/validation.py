@@ -226,3 +226,50 @@ def check_sample_weight(sample_weight, n_samples):
     if n_samples and weights.max() > np.finfo(np.float32).max:
         raise DataError(f"sample_weight has values up to {weights.max():g}, beyond float32's range; scale them down.")
     return weights.astype(np.float32)
+
+
+def class_sample_weights(class_weight, y, classes=None):
+    """Per-sample weights from scikit-learn's ``class_weight``: ``"balanced"`` or ``{label: weight}``.
+
+    Parameters
+    ----------
+    class_weight : "balanced" or dict
+        ``"balanced"`` weighs each class by ``n_samples / (n_classes *
+        its count)``; a dict gives a class its weight, and 1 to the classes
+        it does not name.
+    y : ndarray of shape (n_samples,)
+        Validated labels.
+    classes : array-like or None, default=None
+        Every class the classifier knows (``partial_fit`` may see a few at a
+        time); None means those in ``y``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), dtype float64
+
+    Raises
+    ------
+    DataError
+        A weight that is not a number, negative or beyond float32, a label
+        that is none of the classes, or weights that leave every sample at 0.
+    """
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    present = np.unique(y).tolist()
+    if isinstance(class_weight, dict):
+        known = set(present) | set(np.asarray(classes).tolist() if classes is not None else ())
+        for label, weight in class_weight.items():
+            if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real) or \
+                    not 0 <= weight <= float(np.finfo(np.float32).max):
+                raise DataError(f"class_weight[{label!r}] is {weight!r}; a class's weight must be a number >= 0 "
+                                "that float32 holds (0 drops the class).")
+        unknown = [label for label in class_weight if label not in known]
+        if unknown:
+            raise DataError(f"class_weight names {sorted(map(repr, unknown))[:10]}, which are not classes of y "
+                            f"({sorted(known, key=repr)[:10]}); name classes by their labels in y.")
+        class_weight = {label: float(w) for label, w in class_weight.items() if label in present}
+    with as_data_errors("class_weight"):
+        weights = compute_sample_weight(class_weight, y)
+    if len(weights) and not weights.any():
+        raise DataError("class_weight gives every training sample weight 0, so there is nothing to learn.")
+    return weights

@@ -604,3 +604,24 @@ def test_cv_and_search_say_which_fit_is_running(data, tmp_path, capsys):
     assert [err.index(label) for label in labels] == sorted(err.index(label) for label in labels)
     assert "warning" not in err  # the announcer is not saved with the best model
     assert load_model(tmp_path / "search" / "best_model.skdigits")[-1].get_params()["callbacks"] is None
+
+
+def test_predict_proba_writes_each_digits_probabilities_for_blending(data, model_file, tmp_path, capsys):
+    proba = tmp_path / "proba.csv"
+    assert cli.main(["predict", "--model", model_file, "--test", data["labelled"], "--proba", str(proba),
+                     "--submission", str(tmp_path / "submission.csv"), "--quiet", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["proba"] == str(proba)
+    table = pd.read_csv(proba)
+    model = load_model(model_file)
+    assert list(table.columns) == ["ImageId", *map(str, model.classes_)]
+    assert table["ImageId"].tolist() == list(range(1, 101))
+    X = pd.read_csv(data["labelled"]).drop(columns="label")
+    np.testing.assert_allclose(table.drop(columns="ImageId").to_numpy(), model.predict_proba(X.to_numpy()),
+                               rtol=0, atol=1e-6)
+    submission = pd.read_csv(tmp_path / "submission.csv")
+    assert (submission["Label"].to_numpy() == table.drop(columns="ImageId").to_numpy().argmax(axis=1)).all()
+
+
+def test_proba_goes_with_test_not_images(model_file, tmp_path, capsys):
+    assert cli.main(["predict", "--model", model_file, "--images", str(tmp_path), "--proba", "p.csv"]) == 2
+    assert "--proba goes with --test" in capsys.readouterr().err

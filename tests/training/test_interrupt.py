@@ -212,7 +212,7 @@ _FIT_SCRIPT = textwrap.dedent("""
     X = rng.rand(2000, 28, 28, 1).astype("float32")
     y = rng.randint(0, 10, 2000)
     clf = CNNDigitClassifier(filters=(4,), dense_units=8, augment=False, epochs=50, batch_size=32,
-                             callbacks=[Marker()], random_state=0)
+                             callbacks=[Marker()], random_state=0, verbose=0)  # stdout carries READY
     scenarios = sys.argv[1:]
     for i, scenario in enumerate(scenarios):
         try:

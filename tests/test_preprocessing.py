@@ -132,3 +132,14 @@ def test_any_uint8_stack_round_trips(images):
     assert out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0
     np.testing.assert_array_equal(np.rint(out[..., 0] * 255).astype(np.uint8), images)
+
+
+def test_a_transformer_fitted_on_kaggles_pixel_columns_takes_plain_arrays_without_a_warning():
+    X = np.random.RandomState(0).randint(0, 256, (4, 784))
+    kaggle = DigitImageTransformer().fit(pd.DataFrame(X, columns=[f"pixel{i}" for i in range(784)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kaggle.transform(X)  # Kaggle's names say only where a pixel is: an array's order says the same
+    other = DigitImageTransformer().fit(pd.DataFrame(X, columns=[f"p{i}" for i in range(784)]))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        other.transform(X)  # names of its own: scikit-learn's warning stands

@@ -2,6 +2,7 @@
 
 import contextlib
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -96,6 +97,11 @@ def _as_flat(X, image_shape):
     return np.asarray(X).reshape(X.shape[0], -1), stack_hw
 
 
+def _kaggle_pixel_names(names):
+    """Whether ``names`` are a Kaggle CSV's pixel columns, ``pixel0`` to ``pixel<n-1>`` in order."""
+    return names is not None and len(names) > 0 and all(name == f"pixel{i}" for i, name in enumerate(names))
+
+
 def validate_images(estimator, X, *, reset, image_shape):
     """Validate pixel input and return it as float32 images of shape (n, h, w, 1).
 
@@ -128,7 +134,11 @@ def validate_images(estimator, X, *, reset, image_shape):
             f"{type(estimator).__name__} was fitted on {fitted_hw[0]}x{fitted_hw[1]} images."
         )
     try:
-        with as_data_errors():
+        with as_data_errors(), warnings.catch_warnings():
+            if not reset and _kaggle_pixel_names(getattr(estimator, "feature_names_in_", None)):
+                # Kaggle's pixel0..pixel783 say only where a pixel is, as a plain array's order does: a model
+                # fitted on train.csv predicts arrays without scikit-learn's feature-name warning.
+                warnings.filterwarnings("ignore", "X does not have valid feature names", UserWarning)
             flat = validate_data(estimator, flat, reset=reset, dtype=np.float32, ensure_all_finite=True)
     except DataError as exc:
         if "could not convert" not in str(exc):

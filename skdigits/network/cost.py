@@ -11,9 +11,10 @@ loaders (:func:`skdigits.persistence.weights.check_architecture`), and by
 chunks of images by it.
 
 The working memory is that of the NumPy forward pass
-(:mod:`skdigits.network.numpy_model`), which this module mirrors array by
-array: for each layer, the bytes alive at its peak (its input, the copies it
-makes, its output), and the network's is the largest over its layers. It is
+(:mod:`skdigits.network.numpy_model`, whose ``LAYER_COSTS`` count each kind
+of layer array by array beside the code that makes those arrays): for each
+layer, the bytes alive at its peak (its input, the copies it makes, its
+output), and the network's is the largest over its layers. It is
 an upper bound on what that pass allocates per image (tests/network checks it
 with tracemalloc); the weights and the caller's input and output arrays are
 not included. Keras' own kernels use no more per image.
@@ -25,16 +26,10 @@ from collections import namedtuple
 
 from skdigits.exceptions import BudgetExceededError
 from skdigits.network.architecture import describe
+from skdigits.network.numpy_model import BYTES_PER_VALUE, LAYER_COSTS, NUMPY_OVERHEAD_BYTES
 from skdigits.utils import limits
 
-__all__ = ["LayerCost", "NetworkCost", "conv_extent", "layer_costs", "network_cost", "check_cost"]
-
-#: Bytes of one value: the forward pass is float32 throughout.
-BYTES_PER_VALUE = 4
-#: What NumPy allocates besides the arrays counted here, once per operation whatever the number of images: a
-#: broadcasting ufunc's buffer (``out += bias``: ``np.getbufsize()`` values, 8192, of at most 8 bytes) and the
-#: arrays' headers. A network's working memory includes it once.
-NUMPY_OVERHEAD_BYTES = 64 << 10
+__all__ = ["LayerCost", "NetworkCost", "layer_costs", "network_cost", "check_cost"]
 
 #: One layer's cost for one image: its ``kind`` and ``name`` (as in
 #: :class:`~skdigits.network.architecture.Layer`), its ``output_shape`` (a
@@ -47,112 +42,6 @@ LayerCost = namedtuple("LayerCost", "kind name output_shape working_bytes flops"
 #: ``working_bytes`` (the largest of theirs, plus :data:`NUMPY_OVERHEAD_BYTES`),
 #: ``peak`` (the name of the layer where it is reached) and ``flops`` (the sum of theirs).
 NetworkCost = namedtuple("NetworkCost", "layers working_bytes peak flops")
-
-
-def conv_extent(n, k, stride, padding):
-    """Output size and padding of a convolution along one axis, as TensorFlow computes them.
-
-    Parameters
-    ----------
-    n : int
-        Input size along the axis.
-    k : int
-        Kernel size.
-    stride : int
-        Stride.
-    padding : {"same", "valid"}
-        TensorFlow's padding: ``"same"`` pads to cover the last window, the
-        odd pixel after (asymmetric at stride 2).
-
-    Returns
-    -------
-    tuple of (int, tuple of (int, int))
-        The output size (below 1 if ``"valid"`` leaves no pixels) and the
-        ``(before, after)`` padding.
-    """
-    if padding == "valid":
-        return (n - k) // stride + 1, (0, 0)
-    out = -(-n // stride)
-    total = max((out - 1) * stride + k - n, 0)
-    return out, (total // 2, total - total // 2)
-
-
-def _size(shape):
-    size = 1
-    for side in shape:
-        size *= int(side)
-    return size
-
-
-def _activation(activation, size):
-    """Values alive at once beyond the input (relu is in place, softmax makes 3 arrays), and its FLOPs."""
-    if activation == "softmax":  # x - max, exp, / sum: one new array each, two alive besides the input
-        return 2 * size, 5 * size
-    return 0, size if activation == "relu" else 0
-
-
-def _conv2d(layer, shape):
-    (h, w, channels), c = shape, layer.config
-    k, stride, padding, filters = c["kernel_size"], c["strides"], c["padding"], c["filters"]
-    (oh, pad_h), (ow, pad_w) = conv_extent(h, k, stride, padding), conv_extent(w, k, stride, padding)
-    out = oh * ow * filters
-    padded = (h + sum(pad_h)) * (w + sum(pad_w)) * channels  # np.pad copies, even when it adds nothing
-    columns = oh * ow * k * k * channels  # the im2col matrix: the windows' reshape copies
-    extra, activation_flops = _activation(layer.activation, out)
-    alive = h * w * channels + padded + columns + out + extra
-    flops = 2 * columns * filters + (out if c["use_bias"] else 0) + activation_flops
-    return (oh, ow, filters), alive, flops
-
-
-def _dense(layer, shape):
-    (inputs,), units = shape, layer.config["units"]
-    extra, activation_flops = _activation(layer.activation, units)
-    flops = 2 * inputs * units + (units if layer.config["use_bias"] else 0) + activation_flops
-    return (units,), inputs + units + extra, flops
-
-
-def _max_pooling2d(layer, shape):
-    h, w, c = shape
-    pool = layer.config["pool_size"]
-    oh, ow = -(-h // pool), -(-w // pool)
-    padded = oh * pool * ow * pool * c if (oh * pool, ow * pool) != (h, w) else 0  # padded with -inf: a copy
-    rows, out = oh * ow * pool * c, oh * ow * c  # the maxima of the pools' rows, then of their columns
-    at_once = 1 if pool == 2 else 2  # functools.reduce keeps its running maximum while making the next
-    flops = (pool - 1) * (rows + out)
-    return (oh, ow, c), h * w * c + padded + at_once * (rows + out), flops
-
-
-def _batch_normalization(layer, shape):
-    size = _size(shape)
-    return shape, 3 * size, 2 * size  # x * inv, then + shift: two new arrays
-
-
-def _activation_layer(layer, shape):
-    size = _size(shape)
-    extra, flops = _activation(layer.activation, size)
-    return shape, size + extra, flops
-
-
-def _flatten(layer, shape):
-    size = _size(shape)
-    return (size,), 2 * size, 0  # a view of a C-ordered input; counted as a copy
-
-
-def _identity(layer, shape):
-    return shape, _size(shape), 0
-
-
-# Layer.kind -> cost(layer, per-image input shape) = (output shape, values alive at the peak, FLOPs).
-_COSTS = {
-    "augment": _identity,  # inference: RandomDigitAffine passes its input through
-    "conv2d": _conv2d,
-    "batch_normalization": _batch_normalization,
-    "activation": _activation_layer,
-    "max_pooling2d": _max_pooling2d,
-    "flatten": _flatten,
-    "dense": _dense,
-    "dropout": _identity,
-}
 
 
 def layer_costs(arch, layers=None):
@@ -178,7 +67,7 @@ def layer_costs(arch, layers=None):
     shape = (*(int(side) for side in arch["image_shape"]), 1)
     costs = []
     for layer in describe(arch) if layers is None else layers:
-        shape, alive, flops = _COSTS[layer.kind](layer, shape)
+        shape, alive, flops = LAYER_COSTS[layer.kind](layer, shape)
         costs.append(LayerCost(layer.kind, layer.name, tuple(shape), BYTES_PER_VALUE * alive, flops))
     return costs
 

@@ -16,9 +16,15 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from skdigits.network.architecture import describe
-from skdigits.network.cost import conv_extent, network_cost
 
-__all__ = ["NumpyNetwork", "build_network"]
+__all__ = ["NumpyNetwork", "build_network", "LAYER_COSTS", "conv_extent"]
+
+#: Bytes of one value: the forward pass is float32 throughout.
+BYTES_PER_VALUE = 4
+#: What NumPy allocates besides the arrays counted here, once per operation whatever the number of images: a
+#: broadcasting ufunc's buffer (``out += bias``: ``np.getbufsize()`` values, 8192, of at most 8 bytes) and the
+#: arrays' headers. A network's working memory includes it once.
+NUMPY_OVERHEAD_BYTES = 64 << 10
 
 # A chunk of images needs at most this many bytes of working memory (skdigits.network.cost), or one image's if
 # that is more; the budget MAX_WORKING_BYTES_PER_IMAGE (16 MiB) bounds that, so a chunk needs at most 32 MiB.
@@ -45,7 +51,7 @@ def _activate(activation, x):
 class _Layer:
     """A layer of the forward pass: ``__call__`` maps a float32 batch to the next.
 
-    The arrays each ``__call__`` makes are those :mod:`skdigits.network.cost` counts: change one, change both.
+    The arrays each ``__call__`` makes are those its kind's ``LAYER_COSTS`` entry counts: change one, change both.
     """
 
     def output_shape(self, shape):
@@ -242,6 +248,113 @@ _MAKERS = {
 }
 
 
+def conv_extent(n, k, stride, padding):
+    """Output size and padding of a convolution along one axis, as TensorFlow computes them.
+
+    Parameters
+    ----------
+    n : int
+        Input size along the axis.
+    k : int
+        Kernel size.
+    stride : int
+        Stride.
+    padding : {"same", "valid"}
+        TensorFlow's padding: ``"same"`` pads to cover the last window, the
+        odd pixel after (asymmetric at stride 2).
+
+    Returns
+    -------
+    tuple of (int, tuple of (int, int))
+        The output size (below 1 if ``"valid"`` leaves no pixels) and the
+        ``(before, after)`` padding.
+    """
+    if padding == "valid":
+        return (n - k) // stride + 1, (0, 0)
+    out = -(-n // stride)
+    total = max((out - 1) * stride + k - n, 0)
+    return out, (total // 2, total - total // 2)
+
+
+def _size(shape):
+    size = 1
+    for side in shape:
+        size *= int(side)
+    return size
+
+
+def _activation(activation, size):
+    """Values alive at once beyond the input (relu is in place, softmax makes 3 arrays), and its FLOPs."""
+    if activation == "softmax":  # x - max, exp, / sum: one new array each, two alive besides the input
+        return 2 * size, 5 * size
+    return 0, size if activation == "relu" else 0
+
+
+def _conv2d(layer, shape):
+    (h, w, channels), c = shape, layer.config
+    k, stride, padding, filters = c["kernel_size"], c["strides"], c["padding"], c["filters"]
+    (oh, pad_h), (ow, pad_w) = conv_extent(h, k, stride, padding), conv_extent(w, k, stride, padding)
+    out = oh * ow * filters
+    padded = (h + sum(pad_h)) * (w + sum(pad_w)) * channels  # np.pad copies, even when it adds nothing
+    columns = oh * ow * k * k * channels  # the im2col matrix: the windows' reshape copies
+    extra, activation_flops = _activation(layer.activation, out)
+    alive = h * w * channels + padded + columns + out + extra
+    flops = 2 * columns * filters + (out if c["use_bias"] else 0) + activation_flops
+    return (oh, ow, filters), alive, flops
+
+
+def _dense(layer, shape):
+    (inputs,), units = shape, layer.config["units"]
+    extra, activation_flops = _activation(layer.activation, units)
+    flops = 2 * inputs * units + (units if layer.config["use_bias"] else 0) + activation_flops
+    return (units,), inputs + units + extra, flops
+
+
+def _max_pooling2d(layer, shape):
+    h, w, c = shape
+    pool = layer.config["pool_size"]
+    oh, ow = -(-h // pool), -(-w // pool)
+    padded = oh * pool * ow * pool * c if (oh * pool, ow * pool) != (h, w) else 0  # padded with -inf: a copy
+    rows, out = oh * ow * pool * c, oh * ow * c  # the maxima of the pools' rows, then of their columns
+    at_once = 1 if pool == 2 else 2  # functools.reduce keeps its running maximum while making the next
+    flops = (pool - 1) * (rows + out)
+    return (oh, ow, c), h * w * c + padded + at_once * (rows + out), flops
+
+
+def _batch_normalization(layer, shape):
+    size = _size(shape)
+    return shape, 3 * size, 2 * size  # x * inv, then + shift: two new arrays
+
+
+def _activation_layer(layer, shape):
+    size = _size(shape)
+    extra, flops = _activation(layer.activation, size)
+    return shape, size + extra, flops
+
+
+def _flatten(layer, shape):
+    size = _size(shape)
+    return (size,), 2 * size, 0  # a view of a C-ordered input; counted as a copy
+
+
+def _identity(layer, shape):
+    return shape, _size(shape), 0
+
+
+# Layer.kind -> cost(layer, per-image input shape) = (output shape, values alive at its peak, FLOPs): what each
+# maker's function above allocates and computes for one image (skdigits.network.cost adds them up).
+LAYER_COSTS = {
+    "augment": _identity,  # inference: RandomDigitAffine passes its input through
+    "conv2d": _conv2d,
+    "batch_normalization": _batch_normalization,
+    "activation": _activation_layer,
+    "max_pooling2d": _max_pooling2d,
+    "flatten": _flatten,
+    "dense": _dense,
+    "dropout": _identity,
+}
+
+
 def build_network(architecture, arrays):
     """Make the NumPy forward pass of the network ``architecture`` describes, with weights ``arrays``.
 
@@ -266,13 +379,14 @@ def build_network(architecture, arrays):
     """
     arrays, built = list(arrays), []
     shape = (*architecture["image_shape"], 1)
-    layers = describe(architecture)
-    cost = network_cost(architecture, layers)
-    for layer in layers:
+    peak = 0  # the most values one image's layer has alive at once, as skdigits.network.cost adds them up
+    for layer in describe(architecture):
         mine, arrays = arrays[:len(layer.weights)], arrays[len(layer.weights):]
         function = _MAKERS[layer.kind](layer, mine)
+        peak = max(peak, LAYER_COSTS[layer.kind](layer, shape)[1])
         shape = function.output_shape(shape)
         built.append((layer.name, function))
     if arrays or len(shape) != 1:
         raise ValueError(f"{len(arrays)} weight arrays are left over, or the output shape is {shape}")
-    return NumpyNetwork("digit_cnn", tuple(architecture["image_shape"]), built, shape[0], cost.working_bytes)
+    return NumpyNetwork("digit_cnn", tuple(architecture["image_shape"]), built, shape[0],
+                        BYTES_PER_VALUE * peak + NUMPY_OVERHEAD_BYTES)

@@ -67,9 +67,12 @@ def test_keras_numpy_and_the_safe_format_build_the_described_network(name):
     np.testing.assert_allclose(build_network(arch, arrays).predict(images), expected, rtol=0, atol=1e-5)
 
 
-def test_the_grid_covers_every_layer_kind():
+def test_the_grid_covers_every_layer_kind_and_each_builder_handles_each():
+    from skdigits.network.keras_model import _KERAS_LAYERS
+    from skdigits.network.numpy_model import _MAKERS, LAYER_COSTS
+
     kinds = {layer.kind for arch in CASES.values() for layer in describe(arch)}
-    assert kinds == set(KERAS_CLASSES)
+    assert kinds == set(KERAS_CLASSES) == set(_KERAS_LAYERS) == set(_MAKERS) == set(LAYER_COSTS)
 
 
 def test_a_fitted_classifier_saves_the_architecture_it_was_built_from():

@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 
 from skdigits.exceptions import BudgetExceededError
-from skdigits.images.files import decoding_bytes, load_digit_images, pixel_bytes, read_image
+from skdigits.images.decoding import decoding_bytes, pixel_bytes
+from skdigits.images.files import load_digit_images, read_image
 from skdigits.images.normalize import DigitNormalizer, normalize_digit, normalizer_bytes
 from skdigits.utils.limits import MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 

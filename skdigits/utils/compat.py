@@ -70,6 +70,12 @@ sklearn_param_names = classmethod(BaseEstimator._get_param_names.__func__)
 #: encoders, ``_build_keras_model`` and ``_initialize_callbacks``), then
 #: ``_ensure_compiled_model``, ``_validate_sample_weight``,
 #: ``_check_model_compatibility`` and ``_fit_keras_model``.
+#:
+#: CNNDigitClassifier's ``fit`` and ``partial_fit`` also call the base
+#: wrapper's directly (``super(KerasClassifier, self)``): scikeras'
+#: ``KerasClassifier.fit`` only resets ``classes_`` and weights the classes
+#: on labels not yet validated; ``class_weight`` is applied in
+#: ``_validate_sample_weight`` instead (checked on 0.13.0).
 SCIKERAS_HOOKS = (
     "_initialize",  # o: parameter validation and seeding, before scikeras' own
     "_validate_data",  # o: our image validation instead of scikeras' feature checks

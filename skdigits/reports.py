@@ -276,8 +276,10 @@ def format_run_report(result, table=None):
     ----------
     result : dict
         The run's result, with the keys ``data`` (``train``, ``test``),
-        ``n_train``, ``n_predicted``, ``settings``, ``timings`` (seconds by
-        step, each key ending in ``_seconds``) and ``files``, plus
+        ``n_trained`` (the digits the saved network trained on), ``refit``,
+        ``accuracy_of`` (which fit the accuracy measures, or that none
+        was measured), ``n_predicted``, ``settings``, ``timings`` (seconds
+        by step, each key ending in ``_seconds``) and ``files``, plus
         ``accuracy`` and ``n_holdout`` when a part was held out.
     table : pandas.DataFrame or None, default=None
         The per-class report of the held-out part, from
@@ -295,11 +297,15 @@ def format_run_report(result, table=None):
     import os
 
     lines = ["# skdigits run", "",
-             f"- Training data: {result['data']['train']}; {result['n_train']:,} digits used for training",
+             f"- Training data: {result['data']['train']}; the saved model trained on {result['n_trained']:,} digits"
+             + (", in a second fit on all of them" if result["refit"] else ""),
              f"- Predicted: {result['data']['test']} ({result['n_predicted']:,} digits), see submission.csv"]
     if table is not None:
-        lines += [f"- Held-out accuracy: **{result['accuracy']:.4f}** on {result['n_holdout']:,} digits",
+        lines += [f"- Held-out accuracy: **{result['accuracy']:.4f}** on {result['n_holdout']:,} digits, "
+                  f"of {result['accuracy_of']}",
                   "", "## Per-class results (held-out part)", "", format_report(table, "markdown")]
+    else:
+        lines.append(f"- Accuracy: {result['accuracy_of']}")
     settings = pd.DataFrame({"value": list(result["settings"].values())},
                             index=pd.Index(list(result["settings"]), name="setting"), dtype=object)
     timings = pd.DataFrame({"time": list(result["timings"].values())},

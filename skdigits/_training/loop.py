@@ -19,6 +19,24 @@ PREDICT_BATCH = 1024
 _ROW_BLOCK = 64
 
 
+def validation_size(n_samples, fraction):
+    """The number of samples :func:`split` holds out: ``ceil(fraction * n_samples)``, as scikit-learn rounds.
+
+    Parameters
+    ----------
+    n_samples : int
+        Samples to split.
+    fraction : float
+        The ``validation_split``, in [0, 1); 0 holds out nothing.
+
+    Returns
+    -------
+    int
+        The size of the validation part.
+    """
+    return int(np.ceil(fraction * n_samples)) if fraction else 0
+
+
 def split(y, fraction, rng):
     """Indices of a seeded train/validation split, stratified when the classes allow it.
 
@@ -38,7 +56,7 @@ def split(y, fraction, rng):
     """
     index = np.arange(len(y))
     _, counts = np.unique(y, return_counts=True)
-    n_val = int(np.ceil(fraction * len(y)))
+    n_val = validation_size(len(y), fraction)
     stratify = y if counts.min() >= 2 and len(counts) <= n_val <= len(y) - len(counts) else None
     try:
         return train_test_split(index, test_size=fraction, stratify=stratify, random_state=rng)

@@ -121,7 +121,11 @@ def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
     check_submission(out / "submission.csv", 40)
     check_pngs(out, FIGURES)
     report = json.loads((out / "report.json").read_text())
-    assert report["n_train"] == 240 and report["n_holdout"] == 60 and report["n_predicted"] == 40
+    # The submitted model is a second fit, on all 300 digits; the accuracy is the first fit's, on 240 - 24.
+    assert report["n_trained"] == 300 and report["refit"] is True
+    assert report["n_holdout"] == 60 and report["n_predicted"] == 40
+    assert "separate fit on 240 digits" in report["accuracy_of"]
+    assert report["timings"]["refit_seconds"] > 0
     assert 0 <= report["accuracy"] <= 1
     assert set(report["per_class"]) >= {str(d) for d in range(10)}
     assert report["settings"]["epochs"] == 1 and report["settings"]["filters"] == [8]
@@ -135,12 +139,67 @@ def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
     assert not [p for p in os.listdir(out) if p.startswith(".tmp-")]
 
 
+def fitted_directly(data, **params):
+    """The pipeline that CLI options TINY make, fitted in Python on all of the tiny train.csv."""
+    from skdigits import make_digit_pipeline
+
+    X, y = load_digit_recognizer(data["train"])
+    return make_digit_pipeline(**{**FAST_RECIPE, "epochs": 1, "filters": (8,), "dense_units": 16, "batch_size": 64,
+                                  "random_state": 0, "verbose": 0, **params}).fit(X, y)
+
+
+def same_network(a, b):
+    return all(np.array_equal(u, v) for u, v in zip(a[-1].model_.get_weights(), b[-1].model_.get_weights()))
+
+
+def test_run_submits_a_refit_on_every_digit_with_the_first_fits_temperature(data, tmp_path):
+    out = tmp_path / "out"
+    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                     "--random-state", "0", *TINY]) == 0
+    saved = load_model(out / "model.skdigits")
+    # Fits are seeded, so the refit's network is the one a fit on all 300 digits, without validation, gives.
+    everything = fitted_directly(data, validation_split=0.0, temperature_scaling=False)
+    assert same_network(saved, everything)
+    assert saved[-1].temperature_ != 1.0 and saved[-1].temperature_scaling  # the first fit's, on its validation part
+    assert saved[-1].validation_split == 0.0
+
+
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_no_refit_keeps_the_first_fit(command, data, tmp_path):
+    out = tmp_path / "out"
+    argv = [command, "--train", data["train"], "--output-dir", str(out), "--random-state", "0", "--no-refit", "--json",
+            *TINY, *(["--test", data["test"], "--holdout", "0"] if command == "run" else [])]
+    assert cli.main(argv) == 0
+    result = json.loads((out / "report.json").read_text()) if command == "run" else None
+    saved = load_model(out / "model.skdigits")
+    assert saved[-1].validation_split == 0.1
+    assert same_network(saved, fitted_directly(data, validation_split=0.1))
+    if result is not None:
+        assert result["n_trained"] == 270 and result["refit"] is False
+        assert result["accuracy_of"].startswith("not measured")
+        assert "accuracy" not in result
+
+
+def test_train_refits_on_every_digit_and_reports_it(data, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), "--random-state", "0", "--json",
+                     *TINY]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_trained"] == 300 and result["refit"] is True
+    assert "val_loss" in result["final_epoch"]  # the curves come from the first fit, which validated
+    saved = load_model(out / "model.skdigits")
+    assert same_network(saved, fitted_directly(data, validation_split=0.0, temperature_scaling=False))
+
+
 def test_run_with_no_data_options_uses_the_sample_and_prints_only_json(tmp_path, capsys):
     out = tmp_path / "out"
     assert cli.main(["run", "--output-dir", str(out), "--json", *TINY]) == 0
     result = json.loads(capsys.readouterr().out)  # the whole of stdout is one JSON document
     assert result["command"] == "run"
     assert result["n_holdout"] == 1000 and result["n_predicted"] == 1000
+    # The held-out part is the test set here, so nothing is refitted on it.
+    assert result["refit"] is False and result["n_trained"] == 4000 - 400
+    assert result["accuracy_of"] == "the saved model"
     assert "sample" in result["data"]["train"]
     check_submission(out / "submission.csv", 1000)
     check_pngs(out, FIGURES)

@@ -109,10 +109,22 @@ def _memory_gib():
     return None
 
 
+def _gpus():
+    """The GPUs TensorFlow trains on, by name, if this run imported TensorFlow (a run that did not has used none)."""
+    tf = sys.modules.get("tensorflow")
+    if tf is None:
+        return []
+    try:
+        devices = tf.config.list_physical_devices("GPU")
+        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in devices]
+    except Exception:  # a device query must never lose a finished run's results
+        return ["unknown GPU"] if tf.config.list_physical_devices("GPU") else []
+
+
 def machine():
-    """What ran the benchmark: CPU model, cores, the CPU flags that matter, memory, OS, load average."""
+    """What ran the benchmark: CPU model, cores, the CPU flags that matter, GPUs, memory, OS, load average."""
     cpu, flags = _cpu()
-    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_flags": flags, "memory_gib": _memory_gib(),
+    return {"cpu": cpu, "cores": os.cpu_count(), "cpu_flags": flags, "gpus": _gpus(), "memory_gib": _memory_gib(),
             "os": platform.platform(), "load_average_at_start": _LOAD_AT_START,
             "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
 

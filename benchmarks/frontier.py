@@ -119,16 +119,17 @@ def frontier_table(rows, n_train, n_test, seeds):
              "of the convolution and dense layers, x 3 in training.")
 
 
-def main():
-    p = parser(__doc__.splitlines()[0])
+def add_arguments(p):
+    """The options of a frontier run, on the benchmarks' common parser ``p``."""
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--recipes", nargs="+", choices=RECIPES, default=list(RECIPES))
     p.add_argument("--ensemble", type=int, nargs="*", default=[],
                    help="also score k accurate networks averaged (seeds 0..k-1), for each k given")
-    args = p.parse_args()
+    return p
 
-    X, y = load_scaled(args.train)
-    X_test, y_test = load_scaled(args.test)
+
+def measure(args, X, y, X_test, y_test, results_name):
+    """Train and score every recipe and seed of ``args`` on ``(X, y)``; write results/``results_name``.json."""
     params = recipes()
     runs = {name: [] for name in args.recipes}
     accurate_proba = {}
@@ -165,10 +166,17 @@ def main():
                 row[key] = seconds / median(list(base.values()))
         rows.append(row)
 
-    write_results("frontier", {
+    return write_results(results_name, {
         "seeds": args.seeds, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
         "ensembles": ensembles,
     }, [frontier_table(rows, len(X), len(X_test), args.seeds)], args.json)
+
+
+def main():
+    args = add_arguments(parser(__doc__.splitlines()[0])).parse_args()
+    X, y = load_scaled(args.train)
+    X_test, y_test = load_scaled(args.test)
+    measure(args, X, y, X_test, y_test, "frontier")
 
 
 if __name__ == "__main__":

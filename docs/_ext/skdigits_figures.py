@@ -3,7 +3,7 @@
 ``.. skdigits-benchmarks::`` renders every benchmark of ``benchmarks/report.py``:
 its tables with the command, machine, versions and date of the run, or, for
 a benchmark without a results file, the command that would measure it. The
-frontier plot is drawn from ``benchmarks/results/frontier.json`` into
+accuracy-time plots are drawn from ``frontier.json`` and ``kaggle_frontier.json`` into
 ``docs/_generated/`` (git-ignored). A page using the directive is rebuilt
 when a results file changes. No TensorFlow is imported.
 
@@ -57,11 +57,12 @@ class BenchmarksDirective(SphinxDirective):
             self.env.note_dependency(str(results / f"{benchmark.name}.json"))
         self.env.note_dependency(str(folder / "report.py"))
         images = {}
-        frontier = report.load("frontier", results)
-        if frontier is not None:
-            srcdir = Path(self.env.srcdir)
-            path = report.plot_frontier(frontier, srcdir / "_generated" / "frontier.png")
-            images["frontier"] = "/" + path.relative_to(srcdir).as_posix()
+        for name in report.PLOTTED:
+            record = report.load(name, results)
+            if record is not None:
+                srcdir = Path(self.env.srcdir)
+                path = report.plot_frontier(record, srcdir / "_generated" / f"{name}.png")
+                images[name] = "/" + path.relative_to(srcdir).as_posix()
         text = report.rst_page(results, images)
         container = nodes.section()
         container.document = self.state.document

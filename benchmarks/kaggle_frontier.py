@@ -1,0 +1,42 @@
+"""The frontier at Kaggle scale: each recipe trained on 42,000 digits, its time against its test accuracy.
+
+``frontier.py`` on a Kaggle-sized training set: the first 42,000 digits of
+``mnist_train_50k.npz`` (the size of Kaggle's ``train.csv``), scored on
+the 10,000 MNIST test digits. The recipes alternate within each seed, as in
+``frontier.py``: the tutorial hand-written in Keras (``keras-tutorial``),
+``TUTORIAL_RECIPE``, the defaults and ``ACCURATE_RECIPE``, and
+``--ensemble k`` averages the ``ACCURATE_RECIPE`` networks of seeds 0 to
+k-1. Digits 42,000-49,999 are never loaded here: they are where recipes are
+chosen (``recipe_search.py --heldout``). The docs build plots accuracy
+against training time from ``results/kaggle_frontier.json``.
+
+On a machine with a GPU that TensorFlow sees, it runs unchanged on the GPU,
+and the results file names the GPU. These are long runs: the tutorial alone
+trains for many minutes a seed on a laptop CPU.
+
+    python benchmarks/kaggle_frontier.py [--seeds 0 1 2] [--ensemble 5] [--n-train 42000]
+                                         [--recipes keras-tutorial tutorial defaults accurate]
+"""
+
+import frontier
+
+from _common import SHARED, load_scaled, parser
+
+KAGGLE_TRAIN_SIZE = 42_000
+
+
+def main():
+    p = frontier.add_arguments(parser(__doc__.splitlines()[0]))
+    p.set_defaults(train=SHARED / "mnist_train_50k.npz", recipes=["keras-tutorial", "defaults", "accurate"])
+    p.add_argument("--n-train", type=int, default=KAGGLE_TRAIN_SIZE,
+                   help="train on the first N digits of --train (default: %(default)s, Kaggle's train.csv)")
+    args = p.parse_args()
+    if not 0 < args.n_train <= KAGGLE_TRAIN_SIZE:
+        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: the digits after it are kept for choosing recipes")
+    X, y = load_scaled(args.train, args.n_train)
+    X_test, y_test = load_scaled(args.test)
+    frontier.measure(args, X, y, X_test, y_test, "kaggle_frontier")
+
+
+if __name__ == "__main__":
+    main()

@@ -38,6 +38,7 @@ from skdigits.calibration import fit_temperature, scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.network.keras_model import build_cnn
 from skdigits.utils import compat, constraints
+from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.most_probable import MostProbableClass
 from skdigits.utils.validation import check_sample_weight, class_sample_weights, validate_images, validate_labels
 
@@ -51,7 +52,7 @@ def _weights_or_ones(estimator, sample_weight):
 KerasClassifier = compat.scikeras_classifier()
 
 
-class CNNDigitClassifier(NetworkPickling, RestoreFitted, MostProbableClass, KerasClassifier,
+class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted, MostProbableClass, KerasClassifier,
                          metaclass=compat.ClassifierMixinFirst):
     """A convolutional network for handwritten digits, as a scikit-learn classifier.
 

@@ -7,6 +7,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from skdigits.utils.constraints import ENSEMBLE_CONSTRAINTS, validate_params
+from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.most_probable import MostProbableClass
 
 
@@ -22,7 +23,7 @@ def _fit_member(estimator, X, y, sample_weight):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
-class CNNEnsembleClassifier(MostProbableClass, ClassifierMixin, BaseEstimator):
+class CNNEnsembleClassifier(DocumentationLinkMixin, MostProbableClass, ClassifierMixin, BaseEstimator):
     """An ensemble of digit CNNs that differ only in their random seed.
 
     Each member is a clone of ``estimator`` trained on all of the data with

@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skdigits.exceptions import DataError, DataTypeError, InvalidParameterError, UnsafeModelError
 from skdigits.persistence.reader import Estimators, load_safe
 from skdigits.utils.constraints import CLASSIFIER_PARAMETERS
+from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.most_probable import MostProbableClass
 from skdigits.utils.validation import validate_images
 
@@ -96,7 +97,7 @@ def load_predictor(path):
     return model
 
 
-class DigitPredictor(MostProbableClass, ClassifierMixin, BaseEstimator):
+class DigitPredictor(DocumentationLinkMixin, MostProbableClass, ClassifierMixin, BaseEstimator):
     """A fitted :class:`CNNDigitClassifier`'s predictions, computed in NumPy without TensorFlow.
 
     :func:`load_predictor` makes these from a saved model; there is rarely a

@@ -8,10 +8,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from skdigits.exceptions import DataError
 from skdigits.utils.constraints import TRANSFORMER_CONSTRAINTS, validate_params
+from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.validation import validate_images
 
 
-class DigitImageTransformer(TransformerMixin, BaseEstimator):
+class DigitImageTransformer(DocumentationLinkMixin, TransformerMixin, BaseEstimator):
     """Reshape pixel rows into images and scale them to [0, 1].
 
     Kaggle's ``train.csv`` stores each 28x28 digit as one row of 784 pixel

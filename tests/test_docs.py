@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import skdigits
+from skdigits.utils.doc_links import DOCS_URL
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -46,6 +47,13 @@ def test_docs_build_without_warnings(tmp_path):
     documented = {m for page in pages for m in re.findall(r'id="(skdigits\.[\w.]+)"', page.read_text(encoding="utf-8"))}
     missing = [n for n in skdigits.__all__ if n != "__version__" and not any(d.endswith("." + n) for d in documented)]
     assert not missing, f"public names with no entry in docs/api.rst: {missing}"
+    # Each estimator's "?" link in a notebook names a page this build wrote.
+    public = [getattr(skdigits, name) for name in skdigits.__all__]
+    estimators = [cls for cls in public if isinstance(cls, type) and hasattr(cls, "_get_doc_link")]
+    assert len(estimators) >= 6
+    for cls in estimators:
+        page = object.__new__(cls)._get_doc_link().removeprefix(DOCS_URL)  # the link depends on the class only
+        assert (html / page).is_file(), f"{cls.__name__} links to {page}, which the build did not write"
     # The gallery has a page for every example, with its code.
     for script in sorted((DOCS.parent / "examples").glob("*.py")):
         page = html / "auto_examples" / f"{script.stem}.html"

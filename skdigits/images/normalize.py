@@ -40,12 +40,13 @@ from skdigits.images.ink import (
     white_on_black,
 )
 from skdigits.utils.constraints import NORMALIZER_CONSTRAINTS, validate, validate_params
+from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.limits import MAX_IMAGE_ASPECT, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 __all__ = ["DigitNormalizer", "normalize_digit", "normalization_steps", "check_image_size"]
 
 
-class DigitNormalizer(TransformerMixin, BaseEstimator):
+class DigitNormalizer(DocumentationLinkMixin, TransformerMixin, BaseEstimator):
     """Prepare users' digit images the way MNIST was: white on black, 20x20 box, centred by mass in 28x28.
 
     Use it as the first step of a Pipeline (or before

@@ -37,6 +37,7 @@ from sklearn.utils._param_validation import (
 __all__ = [
     "CHECKED_ON",
     "SCIKERAS_HOOKS",
+    "SKLEARN_DOC_LINK_HOOKS",
     "ClassifierMixinFirst",
     "HasMethods",
     "Interval",
@@ -61,6 +62,15 @@ CHECKED_ON = {"tensorflow": "2.21.0", "keras": "3.15.1", "scikit-learn": "1.9.1"
 # parameters; CNNDigitClassifier takes scikit-learn's own back, so that its
 # parameters are exactly its ``__init__`` arguments.
 sklearn_param_names = classmethod(BaseEstimator._get_param_names.__func__)
+
+# scikit-learn, the HTML repr's documentation link (checked on 1.9.1): no public
+# API sets the "?" link. BaseEstimator's private base _HTMLDocumentationLinkMixin
+# formats ``_doc_link_template`` with ``_doc_link_url_param_generator()``, for a
+# class whose top-level package is ``_doc_link_module``; its defaults point at
+# scikit-learn's own site. skdigits.utils.doc_links.DocumentationLinkMixin sets
+# these three (only sets them: nothing is imported from scikit-learn for it).
+#: The private attributes of scikit-learn's HTML repr that skdigits' estimators set.
+SKLEARN_DOC_LINK_HOOKS = ("_doc_link_module", "_doc_link_template", "_doc_link_url_param_generator")
 
 
 # ---- scikeras: the hooks CNNDigitClassifier overrides or calls (checked on 0.13.0) ---

@@ -66,6 +66,27 @@ def test_sklearns_own_param_names_are_the_init_arguments():
     assert "fit__batch_size" not in CNNDigitClassifier().get_params()
 
 
+# ---- scikit-learn: the HTML repr's documentation link ------------------------------
+
+def test_sklearns_html_repr_links_to_the_page_that_the_doc_link_hooks_make():
+    from sklearn.base import BaseEstimator
+    from sklearn.utils import estimator_html_repr
+
+    class Probe(BaseEstimator):
+        __module__ = "skdigits.probe"  # _get_doc_link links only classes of _doc_link_module
+        _doc_link_module, _doc_link_template = "skdigits", "https://docs.example/{page}.html"
+
+        def _doc_link_url_param_generator(self):
+            return {"page": "probe"}
+
+    assert {hook for hook in compat.SKLEARN_DOC_LINK_HOOKS if hasattr(BaseEstimator, hook)} == set(
+        compat.SKLEARN_DOC_LINK_HOOKS)
+    assert Probe()._get_doc_link() == "https://docs.example/probe.html"
+    assert 'href="https://docs.example/probe.html"' in estimator_html_repr(Probe())
+    Probe.__module__ = "elsewhere"
+    assert Probe()._get_doc_link() == ""
+
+
 # ---- scikeras ------------------------------------------------------------------------
 
 def test_scikeras_has_every_hook_we_override_or_call():

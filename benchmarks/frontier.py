@@ -128,8 +128,8 @@ def add_arguments(p):
     return p
 
 
-def measure(args, X, y, X_test, y_test, results_name):
-    """Train and score every recipe and seed of ``args`` on ``(X, y)``; write results/``results_name``.json."""
+def measure(args, X, y, X_test, y_test):
+    """Train and score every recipe and seed of ``args`` on ``(X, y)``; return the figures and the table."""
     params = recipes()
     runs = {name: [] for name in args.recipes}
     accurate_proba = {}
@@ -166,17 +166,16 @@ def measure(args, X, y, X_test, y_test, results_name):
                 row[key] = seconds / median(list(base.values()))
         rows.append(row)
 
-    return write_results(results_name, {
-        "seeds": args.seeds, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
-        "ensembles": ensembles,
-    }, [frontier_table(rows, len(X), len(X_test), args.seeds)], args.json)
+    figures = {"seeds": args.seeds, "n_train": len(X), "n_test": len(X_test), "rows": rows, "runs": runs,
+               "ensembles": ensembles}
+    return figures, [frontier_table(rows, len(X), len(X_test), args.seeds)]
 
 
 def main():
     args = add_arguments(parser(__doc__.splitlines()[0])).parse_args()
     X, y = load_scaled(args.train)
     X_test, y_test = load_scaled(args.test)
-    measure(args, X, y, X_test, y_test, "frontier")
+    write_results("frontier", *measure(args, X, y, X_test, y_test), args.json)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ trains for many minutes a seed on a laptop CPU.
 
 import frontier
 
-from _common import SHARED, load_scaled, parser
+from _common import SHARED, load_scaled, parser, write_results
 
 KAGGLE_TRAIN_SIZE = 42_000
 
@@ -35,7 +35,7 @@ def main():
         p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: the digits after it are kept for choosing recipes")
     X, y = load_scaled(args.train, args.n_train)
     X_test, y_test = load_scaled(args.test)
-    frontier.measure(args, X, y, X_test, y_test, "kaggle_frontier")
+    write_results("kaggle_frontier", *frontier.measure(args, X, y, X_test, y_test), args.json)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def run_once(folder, extra=()):
     return {"wall_seconds": wall, "peak_rss_mib": usage.ru_maxrss / 1024,
             "cpu_seconds": usage.ru_utime + usage.ru_stime,
             "fit_seconds": report["timings"]["fit_seconds"], "total_seconds": report["timings"]["total_seconds"],
-            "accuracy": report["accuracy"], "n_train": report["n_train"], "n_holdout": report["n_holdout"],
+            "accuracy": report["accuracy"], "n_trained": report["n_trained"], "n_holdout": report["n_holdout"],
             "settings": report["settings"]}
 
 
@@ -57,8 +57,8 @@ def main():
     summary["peak_rss_mib"] = max(r["peak_rss_mib"] for r in runs)
     recipe = "the default recipe" + ("" if args.epochs is None else f", {args.epochs} epochs")
     write_results("sample_run", {"runs": runs, **summary}, [table(
-        f"skdigits run on the embedded sample ({runs[0]['n_train']:,} digits train, {runs[0]['n_holdout']:,} held "
-        f"out), {recipe}; medians of {args.repeats} fresh processes",
+        f"skdigits run on the embedded sample (the network trains on {runs[0]['n_trained']:,} digits, "
+        f"{runs[0]['n_holdout']:,} held out), {recipe}; medians of {args.repeats} fresh processes",
         ["whole command, start to exit", "of it, training", "held-out accuracy", "peak RSS (largest)"],
         [[f"{summary['wall_seconds']:.0f} s", f"{summary['fit_seconds']:.0f} s", f"{summary['accuracy']:.4f}",
           f"{summary['peak_rss_mib']:,.0f} MiB"]])], args.json)

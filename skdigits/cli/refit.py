@@ -46,6 +46,8 @@ class Fits:
         The model saved and submitted: ``measured`` itself, or the refit on every digit.
     n_trained : int
         Digits the final network trained on.
+    n_measured : int
+        Digits the measuring network trained on (less its validation part).
     seconds : dict
         ``{"fit_seconds": ...}``, plus ``"refit_seconds"`` when there was a refit.
     """
@@ -53,6 +55,7 @@ class Fits:
     measured: object
     final: object
     n_trained: int
+    n_measured: int
     seconds: dict
 
     @property
@@ -91,7 +94,7 @@ def fit_measured_then_all(session, params, X_fit, y_fit, X_all=None, y_all=None)
     session.info(f"Training on {trained:,} digits{held} for {epochs}{augment}...")
     seconds = {"fit_seconds": session.fit(measured, X_fit, y_fit)}
     if X_all is None:
-        return Fits(measured, measured, trained, seconds)
+        return Fits(measured, measured, trained, trained, seconds)
 
     # The refit validates nothing, so its temperature is the measuring fit's, fitted on digits that fit never saw.
     final = make_digit_pipeline(**{**params, "validation_split": 0.0, "temperature_scaling": False})
@@ -99,4 +102,4 @@ def fit_measured_then_all(session, params, X_fit, y_fit, X_all=None, y_all=None)
     seconds["refit_seconds"] = session.fit(final, X_all, y_all)
     final[-1].set_params(temperature_scaling=measured[-1].temperature_scaling)
     final[-1].temperature_ = measured[-1].temperature_
-    return Fits(measured, final, len(X_all), seconds)
+    return Fits(measured, final, len(X_all), trained, seconds)

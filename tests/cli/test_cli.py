@@ -124,7 +124,7 @@ def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
     # The submitted model is a second fit, on all 300 digits; the accuracy is the first fit's, on 240 - 24.
     assert report["n_trained"] == 300 and report["refit"] is True
     assert report["n_holdout"] == 60 and report["n_predicted"] == 40
-    assert "separate fit on 240 digits" in report["accuracy_of"]
+    assert "first fit with the same settings, which trained on 216 " in report["accuracy_of"]
     assert report["timings"]["refit_seconds"] > 0
     assert 0 <= report["accuracy"] <= 1
     assert set(report["per_class"]) >= {str(d) for d in range(10)}

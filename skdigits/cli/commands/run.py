@@ -86,8 +86,8 @@ def run(args, session):
         pred_hold = measured.classes_[proba.argmax(axis=1)]
         accuracy, table, report_text = classification_summary(y_hold, pred_hold)
         result.update(n_holdout=len(X_hold), accuracy=accuracy, per_class=table.to_dict(orient="index"),
-                      accuracy_of=(f"a separate fit on {len(X):,} digits (the saved model's settings), "
-                                   f"not the saved model" if fits.refitted else "the saved model"))
+                      accuracy_of=(f"a first fit with the same settings, which trained on {fits.n_measured:,} of "
+                                   "the other digits; not the saved model" if fits.refitted else "the saved model"))
     else:
         result["accuracy_of"] = "not measured (--holdout 0)"
     if X_test is None:
@@ -121,7 +121,7 @@ def run(args, session):
                         else ".")]
     if args.holdout:
         n_right = int(round(accuracy * len(y_hold)))
-        of = f", by a first fit on {len(X):,} digits" if fits.refitted else ""
+        of = f", by a first fit that trained on {fits.n_measured:,} others" if fits.refitted else ""
         lines += [f"Held-out accuracy: {accuracy:.4f} ({n_right:,} of {len(y_hold):,} digits{of})", "",
                   report_text.rstrip()]
     lines += ["", f"Submission: {paths['submission.csv']} ({len(predictions):,} predictions)",

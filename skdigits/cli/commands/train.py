@@ -50,7 +50,8 @@ def run(args, session):
               "settings": session.settings(fits.measured), "files": [model_path, curves_path]}
     scores = ", ".join(f"{key} {value:.4f}" for key, value in history.items())
     seconds = sum(fits.seconds.values())
-    how = " (in two fits: the first kept a validation part)" if fits.refitted else ""
+    how = ", in two fits; the first kept a validation part, and its last epoch scored" if fits.refitted else \
+        "; last epoch"
     session.emit(result, f"Saved model to {model_path} (trained on {fits.n_trained:,} digits in {seconds:.0f} s"
-                         f"{how}; last epoch: {scores}).\nLearning curves: {curves_path}")
+                         f"{how}: {scores}).\nLearning curves: {curves_path}")
     return 0

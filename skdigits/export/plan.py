@@ -89,6 +89,9 @@ def _refusal(estimator, where):
         return (f"{where} is a DigitNormalizer: its ink separation and centring by mass work image by image "
                 "in NumPy and SciPy and have no graph equivalent. Run it (or skdigits.load_digit_images) "
                 "before the exported model, and export the model that follows it")
+    if kind in ("DigitPredictor", "DigitEnsemblePredictor"):
+        return (f"{where} is a {kind}, load_predictor's NumPy model, which holds no TensorFlow network; load "
+                "the file with skdigits.load_model to export it")
     if kind == "DigitImageTransformer":
         return (f"{where} is a DigitImageTransformer, which predicts nothing; export a Pipeline that ends in "
                 "a classifier")

@@ -93,3 +93,10 @@ def test_onnx_without_the_extra_says_what_to_install(pipeline, tmp_path, monkeyp
     with pytest.raises(InvalidParameterError, match=r"pip install 'skdigits\[export\]'"):
         export_model(pipeline, tmp_path / "out.onnx")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_numpy_predictor_says_to_load_the_model_instead(pipeline, tmp_path):
+    from skdigits import load_predictor, save_model
+
+    saved = save_model(pipeline, tmp_path.parent / f"{tmp_path.name}-model.skdigits")
+    assert "skdigits.load_model" in refused(load_predictor(saved), tmp_path)

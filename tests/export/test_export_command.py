@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from skdigits import CNNDigitClassifier, cli, make_digit_pipeline, save_model
+from skdigits import cli, make_digit_pipeline, save_model
 
 
 def exit_code(argv):
@@ -67,18 +67,3 @@ def test_an_unfitted_or_unexportable_model_is_one_line(tmp_path, capsys):
                       "-q"]) == 2
     one_line_error(capsys.readouterr().err, "unfitted.skdigits", "saved unfitted", "skdigits train")
     assert not (tmp_path / "model_savedmodel").exists()
-
-
-def test_a_bare_classifier_model_file_exports_too(tmp_path, capsys, digits):
-    X, y, X_test, _ = digits
-    classifier = CNNDigitClassifier(filters=(2,), kernel_sizes=3, dense_units=4, epochs=1, augment=False,
-                                    temperature_scaling=False, random_state=0, verbose=0).fit(X[:64] / 255, y[:64])
-    path = str(save_model(classifier, tmp_path / "cnn.skdigits"))
-    assert exit_code(["export", "--model", path, "--format", "savedmodel", "--output", str(tmp_path / "sm"),
-                      "-q"]) == 0
-    import tensorflow as tf
-
-    served = tf.saved_model.load(str(tmp_path / "sm")).signatures["serving_default"]
-    rows = X_test / np.float32(255)
-    proba = served(pixels=tf.constant(rows))["probabilities"].numpy()
-    assert np.abs(proba - classifier.predict_proba(rows)).max() < 1e-5

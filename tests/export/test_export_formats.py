@@ -82,6 +82,18 @@ def test_a_bare_classifier_takes_the_rows_it_takes_scaled_and_flat(pipeline, dig
     assert np.abs(proba - classifier.predict_proba(rows)).max() < TOLERANCE
 
 
+def test_without_temperature_scaling_the_graph_gives_the_networks_own_probabilities(pipeline, digits, tmp_path):
+    import copy
+
+    uncalibrated = copy.copy(pipeline)
+    uncalibrated.steps = [pipeline.steps[0], ("cnn", copy.copy(pipeline[-1]))]
+    uncalibrated[-1].temperature_ = 1.0  # as temperature_scaling=False leaves it
+    X_test = digits[2]
+    served = run_saved_model(export_model(uncalibrated, tmp_path / "raw", format="savedmodel"), X_test)
+    assert np.abs(served - uncalibrated.predict_proba(X_test)).max() < TOLERANCE
+    assert np.abs(served - pipeline.predict_proba(X_test)).max() > 100 * TOLERANCE
+
+
 def test_a_model_loaded_from_the_safe_format_exports_the_same(pipeline, digits, tmp_path, onnx_ready):
     X_test = digits[2]
     loaded = load_model(save_model(pipeline, tmp_path / "model.skdigits"))

@@ -4,22 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from helpers import assert_one_line_error, exit_code
 
-from skdigits import cli, make_digit_pipeline, save_model
-
-
-def exit_code(argv):
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
-def one_line_error(err, *words):
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("skdigits: error: "), err
-    for word in words:
-        assert word in lines[0], err
+from skdigits import make_digit_pipeline, save_model
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +36,21 @@ def test_export_savedmodel_defaults_to_the_output_folder(model_file, tmp_path, c
     assert "input 'pixels' float32 (n, 784)" in captured.out and "Loading model" in captured.err
     # Again: the folder exists now, and is never replaced.
     assert exit_code(["export", "--model", model_file, "--format", "savedmodel", "--output-dir", str(out)]) == 2
-    one_line_error(capsys.readouterr().err, "model_savedmodel", "it exists")
+    assert_one_line_error(capsys.readouterr().err, "model_savedmodel", "it exists")
 
 
 def test_the_output_is_checked_before_the_model_is_loaded(tmp_path, capsys):
     (tmp_path / "folder.onnx").mkdir()
     missing = str(tmp_path / "missing.skdigits")
     assert exit_code(["export", "--model", missing, "--output", str(tmp_path / "folder.onnx"), "-q"]) == 2
-    one_line_error(capsys.readouterr().err, "it is a folder")
+    assert_one_line_error(capsys.readouterr().err, "it is a folder")
     assert exit_code(["export", "--model", missing, "--output", str(tmp_path / "m.onnx"), "-q"]) == 2
-    one_line_error(capsys.readouterr().err, "missing.skdigits")
+    assert_one_line_error(capsys.readouterr().err, "missing.skdigits")
 
 
 def test_an_unfitted_or_unexportable_model_is_one_line(tmp_path, capsys):
     unfitted = str(save_model(make_digit_pipeline(), tmp_path / "unfitted.skdigits"))
     assert exit_code(["export", "--model", unfitted, "--format", "savedmodel", "--output-dir", str(tmp_path),
                       "-q"]) == 2
-    one_line_error(capsys.readouterr().err, "unfitted.skdigits", "saved unfitted", "skdigits train")
+    assert_one_line_error(capsys.readouterr().err, "unfitted.skdigits", "saved unfitted", "skdigits train")
     assert not (tmp_path / "model_savedmodel").exists()

@@ -109,8 +109,8 @@ def _pipeline(pipeline, where):
             continue
         step_where = f"step {name!r} of {where}"
         if _skdigits_kind(step) != "DigitImageTransformer":
-            raise UnsupportedModelError(_refusal(step, step_where) + " (export the steps after it: "
-                                        f"pipeline[{index + 1}:]).")
+            raise UnsupportedModelError(_refusal(step, step_where) + f" (export the steps after it, "
+                                        f"pipeline[{index + 1}:], and feed the exported model what it outputs).")
         check_is_fitted(step)
         height, width = (int(s) for s in step.image_shape_)
         if shape is None:

@@ -62,6 +62,9 @@ def run(args, session):
 def _output_path(args, session):
     """The output, checked before the model is loaded: a file as every output, or a folder that must be new."""
     if args.format == "onnx":
+        from skdigits.export.onnx_file import require_onnx
+
+        require_onnx()  # a missing extra is said before the model loads, not after
         return session.path(args.output, _DEFAULT_NAMES["onnx"])
     from skdigits.export.saved_model import check_new_folder
 

@@ -3,7 +3,7 @@
     python .ci/check_floors.py            # exit 1, naming each mismatch, unless every floor is pinned exactly
     python .ci/check_floors.py --python   # print requires-python's floor (e.g. 3.10), for .ci/oldest.sh
 
-Every ``name>=X`` in ``[project] dependencies`` and in the ``distributed`` extra
+Every ``name>=X`` in ``[project] dependencies`` and in the ``distributed`` and ``export`` extras
 must be pinned ``name==X`` in the constraints file (3.5 and 3.5.0 are the same
 version). A pin of a test tool (selenium) must equal its floor in the test
 extra too; unpinned tools (pytest, ruff) run at their newest. The file may pin
@@ -20,7 +20,7 @@ except ModuleNotFoundError:  # Python 3.10; .ci/run runs this with the main venv
     sys.exit("check_floors.py needs Python 3.11 or newer (tomllib)")
 
 ROOT = Path(__file__).resolve().parents[1]
-REQUIRED_EXTRAS = ("distributed",)  # users' claims, like the dependencies: each floor must be pinned
+REQUIRED_EXTRAS = ("distributed", "export")  # users' claims, like the dependencies: each floor must be pinned
 
 
 def _name(text):

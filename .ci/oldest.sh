@@ -42,7 +42,7 @@ fi
 "$venv/bin/python" - <<'EOF'
 from importlib.metadata import version
 import sys
-names = "tensorflow keras scikeras scikit-learn numpy pandas joblib matplotlib mlxtend pillow dask selenium"
+names = "tensorflow keras scikeras scikit-learn numpy pandas joblib matplotlib mlxtend pillow dask tf2onnx onnx onnxruntime selenium"
 print(f"oldest.sh: Python {sys.version.split()[0]};", ", ".join(f"{n} {version(n)}" for n in names.split()))
 EOF
 "$venv/bin/python" -m pytest -p no:cacheprovider --ignore=tests/test_examples.py "$@"

@@ -39,6 +39,7 @@ _PUBLIC = {
     "load_predictor": "skdigits.predictor",
     "DigitPredictor": "skdigits.predictor",
     "DigitEnsemblePredictor": "skdigits.predictor",
+    "export_model": "skdigits.export",
 }
 
 __all__ = [*_PUBLIC, "__version__"]

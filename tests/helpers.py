@@ -25,6 +25,27 @@ def interruptible():
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+# ---------------------------------------------------------------- the command line
+def exit_code(argv):
+    """Run ``main(argv)`` in-process; return its exit status, whether returned or raised."""
+    from skdigits import cli
+
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def assert_one_line_error(err, *words):
+    """stderr holds exactly one 'skdigits: error: ...' line mentioning ``words``, and no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skdigits: error: "), err
+    assert "Traceback" not in err
+    for word in words:
+        assert word in lines[0], err
+
+
 # ---------------------------------------------------------------- hostile model files
 #: The smallest classifier worth saving: the hostile-model-file tests craft their files from it.
 TINY = dict(filters=(4,), kernel_sizes=3, dense_units=8, epochs=1, batch_size=32, random_state=0)

@@ -132,17 +132,31 @@ class Session:
         """
         from skdigits.utils.atomic import check_writable
 
-        if explicit is None:
-            folder = self.args.output_dir
-            if not os.path.isdir(folder):
-                check_writable(folder, folder=True)
-                os.makedirs(folder, exist_ok=True)
-            path = os.path.join(folder, name)
-        else:
-            path = explicit
+        path = os.path.join(self.output_dir(), name) if explicit is None else explicit
         check_writable(path)
         self.stdout_is_output |= _is_stdout(path)
         return path
+
+    def output_dir(self):
+        """Return ``--output-dir``, created if it does not exist (after checking that it can be).
+
+        Returns
+        -------
+        str
+            The folder.
+
+        Raises
+        ------
+        skdigits.exceptions.OutputPathError
+            If it is a file, in ``/proc`` or ``/sys``, or cannot be created.
+        """
+        from skdigits.utils.atomic import check_writable
+
+        folder = self.args.output_dir
+        if not os.path.isdir(folder):
+            check_writable(folder, folder=True)
+            os.makedirs(folder, exist_ok=True)
+        return folder
 
     def save(self, path, write, *what):
         """Write one output file with ``write(*what, path)`` and remember it.

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import interruptible
+from helpers import assert_one_line_error, exit_code, interruptible
 from sklearn.model_selection import train_test_split
 
 from skdigits import FAST_RECIPE, cli
@@ -25,24 +25,6 @@ from skdigits.persistence import load_joblib, load_model, save_joblib
 # A network that trains on a few hundred 28x28 digits in about a second.
 TINY = ["--epochs", "1", "--filters", "8", "--dense-units", "16", "--batch-size", "64", "--quiet"]
 FIGURES = ("learning_curves.png", "test_digits.png", "confusion_matrix.png", "top_errors.png")
-
-
-def exit_code(argv):
-    """Run ``main(argv)`` in-process; return its exit status, whether returned or raised."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:
-        return exc.code
-
-
-def assert_one_line_error(err, *words):
-    """stderr holds exactly one 'skdigits: error: ...' line mentioning ``words``, and no traceback."""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("skdigits: error: "), err
-    assert "Traceback" not in err
-    for word in words:
-        assert word in lines[0], err
 
 
 def run_python(*args, timeout=300):

@@ -5,7 +5,7 @@ Each module has ``NAME``, ``HELP`` (one line for ``skdigits --help``),
 returns the exit status. A new command is a new module listed in ``ALL``.
 """
 
-from skdigits.cli.commands import cv, evaluate, predict, run, search, serve, train
+from skdigits.cli.commands import cv, evaluate, export, predict, run, search, serve, train
 
 #: The commands, in the order ``skdigits --help`` lists them.
-ALL = (run, train, predict, evaluate, cv, search, serve)
+ALL = (run, train, predict, evaluate, cv, search, serve, export)

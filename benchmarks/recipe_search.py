@@ -16,7 +16,13 @@ file; ``npm_heldout.py`` makes 2,000 of them), every candidate trains on
 all the training digits, as ``time_to_accuracy.py`` does, and is scored on
 those instead of on a 20 % split.
 
+With ``--dtype-policy mixed_bfloat16``, every network trains under that
+Keras global dtype policy (bfloat16 arithmetic, float32 weights; no skdigits
+parameter sets it): whether bfloat16 costs accuracy, before any parameter is
+added for it.
+
     python benchmarks/recipe_search.py [--candidates NAME ...] [--seeds 0] [--heldout results/npm_heldout_2k.npz]
+                                       [--dtype-policy mixed_bfloat16]
 """
 
 import json
@@ -123,6 +129,12 @@ ACCURATE_CANDIDATES.update({
 ACCURATE_CHOSEN = "strided-light-40ep"
 
 
+def row_range(text):
+    """``A:B`` as a slice of rows, for --train-rows and --heldout-rows."""
+    start, _, stop = text.partition(":")
+    return slice(int(start) if start else None, int(stop) if stop else None)
+
+
 def run(name, params, seed, X, y, X_val, y_val):
     """Train one candidate; return its per-epoch training seconds and held-out accuracy."""
     from skdigits import CNNDigitClassifier
@@ -151,7 +163,15 @@ def main():
     p.add_argument("--seeds", type=int, nargs="*", default=[0])
     p.add_argument("--heldout", type=Path, default=None,
                    help="npz of digits in neither --train nor --test: train on all of --train and score these")
+    p.add_argument("--train-rows", type=row_range, default=slice(None), metavar="A:B",
+                   help="train on rows A to B-1 of --train, e.g. 0:42000 of mnist_train_50k.npz (default: all)")
+    p.add_argument("--heldout-rows", type=row_range, default=slice(None), metavar="A:B",
+                   help="score rows A to B-1 of --heldout, e.g. 42000:50000 of mnist_train_50k.npz (default: all)")
+    p.add_argument("--dtype-policy", default=None, choices=["float32", "mixed_bfloat16", "mixed_float16"],
+                   help="Keras' global dtype policy for every network (default: Keras' own, float32)")
     args = p.parse_args()
+    if args.dtype_policy:
+        quiet_keras().mixed_precision.set_global_policy(args.dtype_policy)
 
     candidates = {}
     for spec in args.candidates:
@@ -161,12 +181,17 @@ def main():
         else:
             candidates[spec] = {**CANDIDATES, **ACCURATE_CANDIDATES}[spec]
 
-    X, y = load_scaled(args.train)
+    X, y = (a[args.train_rows] for a in load_scaled(args.train))
     if args.heldout is None:
         X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
         source = args.train.name
     else:
-        (X_fit, y_fit), (X_val, y_val), source = (X, y), load_scaled(args.heldout), args.heldout.name
+        X_val, y_val = (a[args.heldout_rows] for a in load_scaled(args.heldout))
+        if args.heldout.resolve() == args.train.resolve():
+            n = len(load_scaled(args.train)[1])
+            if set(range(n)[args.train_rows]) & set(range(n)[args.heldout_rows]):
+                p.error("--train-rows and --heldout-rows overlap: a held-out digit must not be trained on")
+        (X_fit, y_fit), source = (X, y), f"{args.heldout.name}[{args.heldout_rows.start}:{args.heldout_rows.stop}]"
     print(f"{len(X_fit)} training digits, {len(X_val)} held-out digits from {source}; test set unused")
     results = {name: {"params": params, "runs": {}} for name, params in candidates.items()}
     for seed in args.seeds:
@@ -181,9 +206,10 @@ def main():
                  median_log_loss=float(np.median([run["final_log_loss"] for run in runs])))
         rows.append([name, len(next(iter(runs))["accuracy"]), f"{r['median_seconds']:.1f} s",
                      f"{r['median_accuracy']:.4f}", f"{r['median_log_loss']:.4f}"])
+    policy = f", dtype policy {args.dtype_policy}" if args.dtype_policy else ""
     write_results("recipe_search", {"n_fit": len(X_fit), "n_val": len(X_val), "heldout": str(source),
-                                    "seeds": args.seeds, "results": results}, [table(
-        f"Candidate recipes trained on {len(X_fit):,} digits, scored on {len(X_val):,} held-out digits "
+                                    "seeds": args.seeds, "dtype_policy": args.dtype_policy, "results": results}, [table(
+        f"Candidate recipes{policy} trained on {len(X_fit):,} digits, scored on {len(X_val):,} held-out digits "
         f"({source}); medians over seeds {', '.join(map(str, args.seeds))}; test set unused",
         ["candidate", "epochs", "training time", "held-out accuracy", "log-loss"], rows)], args.json)
 

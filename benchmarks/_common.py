@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,15 +111,22 @@ def _memory_gib():
 
 
 def _gpus():
-    """The GPUs TensorFlow trains on, by name, if this run imported TensorFlow (a run that did not has used none)."""
+    """The GPUs of this machine: as TensorFlow sees them if this run imported it, else as ``nvidia-smi -L`` lists them.
+
+    Benchmarks that train in child processes (``skdigits run``) never import
+    TensorFlow themselves, so they ask the driver instead.
+    """
     tf = sys.modules.get("tensorflow")
-    if tf is None:
-        return []
     try:
-        devices = tf.config.list_physical_devices("GPU")
-        return [tf.config.experimental.get_device_details(d).get("device_name", d.name) for d in devices]
-    except Exception:  # a device query must never lose a finished run's results
-        return ["unknown GPU"] if tf.config.list_physical_devices("GPU") else []
+        if tf is not None:
+            return [tf.config.experimental.get_device_details(d).get("device_name", d.name)
+                    for d in tf.config.list_physical_devices("GPU")]
+        if shutil.which("nvidia-smi"):
+            listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+            return [line.split(" (UUID")[0] for line in listed.stdout.splitlines() if line.startswith("GPU ")]
+    except Exception as exc:  # a device query must never lose a finished run's results
+        return [f"unknown ({type(exc).__name__})"]
+    return []
 
 
 def machine():

@@ -3,12 +3,13 @@
 ``frontier.py`` on a Kaggle-sized training set: the first 42,000 digits of
 ``mnist_train_50k.npz`` (the size of Kaggle's ``train.csv``), scored on
 the 10,000 MNIST test digits. The recipes alternate within each seed, as in
-``frontier.py``: the tutorial hand-written in Keras (``keras-tutorial``),
-``TUTORIAL_RECIPE``, the defaults and ``ACCURATE_RECIPE``, and
-``--ensemble k`` averages the ``ACCURATE_RECIPE`` networks of seeds 0 to
-k-1. Digits 42,000-49,999 are never loaded here: they are where recipes are
-chosen (``recipe_search.py --heldout``). The docs build plots accuracy
-against training time from ``results/kaggle_frontier.json``.
+``frontier.py``: by default the tutorial hand-written in Keras
+(``keras-tutorial``), the defaults and ``ACCURATE_RECIPE`` (``--recipes``
+adds ``tutorial``, ``TUTORIAL_RECIPE``), and ``--ensemble k`` averages the
+``ACCURATE_RECIPE`` networks of seeds 0 to k-1. Digits 42,000-49,999 are
+never loaded here: they are kept for choosing recipes (``recipe_search.py
+--train-rows 0:42000 --heldout-rows 42000:50000``). The docs build plots
+accuracy against training time from ``results/kaggle_frontier.json``.
 
 On a machine with a GPU that TensorFlow sees, it runs unchanged on the GPU,
 and the results file names the GPU. These are long runs: the tutorial alone
@@ -32,7 +33,7 @@ def main():
                    help="train on the first N digits of --train (default: %(default)s, Kaggle's train.csv)")
     args = p.parse_args()
     if not 0 < args.n_train <= KAGGLE_TRAIN_SIZE:
-        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: the digits after it are kept for choosing recipes")
+        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: digits 42,000-49,999 are kept for choosing recipes")
     X, y = load_scaled(args.train, args.n_train)
     X_test, y_test = load_scaled(args.test)
     write_results("kaggle_frontier", *frontier.measure(args, X, y, X_test, y_test), args.json)

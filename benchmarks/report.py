@@ -276,9 +276,10 @@ def _frontier_lines(record, name="frontier"):
             f"(medians of seeds {seeds}; {_provenance(record)}).")
     if accurate:
         ensembles = [r for r in figures["rows"] if r["recipe"].endswith("x accurate")]
-        lines.append(f"- `ACCURATE_RECIPE`: **{accurate['accuracy']:.4f}** in {accurate['seconds']:.0f} s"
+        lines.append(f"- `ACCURATE_RECIPE` on {figures['n_train']:,} digits: **{accurate['accuracy']:.4f}** in "
+                     f"{accurate['seconds']:.0f} s"
                      + "".join(f"; {r['recipe'].split(' x ')[0]} of them averaged: **{r['accuracy']:.4f}**"
-                               for r in ensembles) + ".")
+                               for r in ensembles) + f" ({_provenance(record)}).")
     return lines or missing
 
 
@@ -362,7 +363,8 @@ def main(argv=None):
     p.add_argument("--readme", type=Path, help="rewrite this README's figures block in place")
     p.add_argument("--check-readme", type=Path, help="exit 1 if this README's figures block is out of date")
     p.add_argument("--rst", action="store_true", help="print the docs page's generated reStructuredText")
-    p.add_argument("--frontier-plot", type=Path, help="draw the frontier plot from results/frontier.json there")
+    p.add_argument("--frontier-plot", type=Path,
+                   help="draw the accuracy-time plot of --plot-of's results file there")
     p.add_argument("--plot-of", choices=PLOTTED, default="frontier",
                    help="the results that --frontier-plot draws (default: %(default)s)")
     args = p.parse_args(argv)

@@ -266,7 +266,7 @@ def add_refit(group):
     """
     group.add_argument("--no-refit", dest="refit", action="store_false",
                        help="keep the first fit, which trained without the validation (and held-out) part, "
-                            "instead of refitting on every digit: about half the training time")
+                            "instead of refitting on every digit: one fit instead of two")
 
 
 # ---------------------------------------------------------------- options -> parameters

@@ -3,10 +3,17 @@
 A validation split (for the learning curves and the temperature) and a
 held-out part (for the reported accuracy) each take digits away from the
 network they measure. So the model that is saved and submitted is a second
-fit, on every labelled digit, with the same settings and epochs; it takes
-the measuring fit's temperature, which was fitted on digits that fit did
-not train on. The accuracy reported is the measuring fit's, and the report
-says so.
+fit, on every labelled digit, with the same settings and epochs. The
+accuracy reported is the measuring fit's, and the report says so.
+
+The refit has no digits of its own to calibrate on. When the measuring fit
+had a validation part, its temperature, fitted on digits it did not train
+on, goes to the refit: a network trained the same way on a few more digits
+is about as over-confident. Without one, the refit fits its own, on its
+training digits, as ``CNNDigitClassifier`` does with ``validation_split=0``.
+The saved classifier's parameters are the refit's (``validation_split=0``),
+so refitting it with :func:`sklearn.base.clone` would fit its temperature
+that second way.
 """
 
 from dataclasses import dataclass
@@ -96,10 +103,12 @@ def fit_measured_then_all(session, params, X_fit, y_fit, X_all=None, y_all=None)
     if X_all is None:
         return Fits(measured, measured, trained, trained, seconds)
 
-    # The refit validates nothing, so its temperature is the measuring fit's, fitted on digits that fit never saw.
-    final = make_digit_pipeline(**{**params, "validation_split": 0.0, "temperature_scaling": False})
+    validated = trained < len(X_fit)
+    final = make_digit_pipeline(**{**params, "validation_split": 0.0,
+                                   **({"temperature_scaling": False} if validated else {})})
     session.info(f"Refitting on all {len(X_all):,} digits for {epochs}{augment}, for the model to keep...")
     seconds["refit_seconds"] = session.fit(final, X_all, y_all)
-    final[-1].set_params(temperature_scaling=measured[-1].temperature_scaling)
-    final[-1].temperature_ = measured[-1].temperature_
+    if validated:
+        final[-1].set_params(temperature_scaling=measured[-1].temperature_scaling)
+        final[-1].temperature_ = measured[-1].temperature_
     return Fits(measured, final, len(X_all), trained, seconds)

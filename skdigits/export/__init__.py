@@ -66,8 +66,8 @@ def export_model(model, path, format="onnx"):
     skdigits.exceptions.InvalidParameterError
         If ``format`` is unknown, or is ``"onnx"`` without tf2onnx installed.
     skdigits.exceptions.OutputPathError
-        If ``path`` cannot be written: for ONNX a folder or special file
-        (as every file skdigits writes); for a SavedModel anything that
+        If ``path`` cannot be written: for ONNX a folder or a device (as
+        for every file skdigits writes); for a SavedModel anything that
         exists there already, a symlink included.
 
     Notes

@@ -95,7 +95,9 @@ def _refusal(estimator, where):
     if kind == "DigitImageTransformer":
         return (f"{where} is a DigitImageTransformer, which predicts nothing; export a Pipeline that ends in "
                 "a classifier")
-    return f"{where} is a {_type_name(estimator)}; {_WHAT_EXPORTS}. Run it before the exported model"
+    return (f"{where} is a {_type_name(estimator)}; {_WHAT_EXPORTS}. For a step of your own, run it before the "
+            "exported model and export what follows it. A subclass of a skdigits estimator may compute something "
+            "else, so only the skdigits classes themselves export")
 
 
 def _pipeline(pipeline, where):

@@ -146,6 +146,17 @@ def test_run_submits_a_refit_on_every_digit_with_the_first_fits_temperature(data
     assert saved[-1].validation_split == 0.0
 
 
+def test_without_a_validation_part_the_refit_calibrates_itself(data, tmp_path):
+    # The first fit's temperature would come from its own training digits: the refit fits its own instead.
+    out = tmp_path / "out"
+    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                     "--random-state", "0", "--validation-split", "0", *TINY]) == 0
+    saved, everything = load_model(out / "model.skdigits"), fitted_directly(data, validation_split=0.0)
+    assert same_network(saved, everything)
+    assert saved[-1].temperature_ == pytest.approx(everything[-1].temperature_, rel=1e-6)
+    assert json.loads((out / "report.json").read_text())["refit"] is True
+
+
 @pytest.mark.parametrize("command", ["run", "train"])
 def test_no_refit_keeps_the_first_fit(command, data, tmp_path):
     out = tmp_path / "out"

@@ -1,6 +1,7 @@
 """``skdigits export``: a saved model in, an ONNX file or a SavedModel out, errors on one line."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,7 +49,16 @@ def test_the_output_is_checked_before_the_model_is_loaded(tmp_path, capsys):
     assert_one_line_error(capsys.readouterr().err, "missing.skdigits")
 
 
-def test_an_unfitted_or_unexportable_model_is_one_line(tmp_path, capsys):
+def test_the_model_file_is_never_its_own_output(model_file, tmp_path, capsys):
+    before = Path(model_file).read_bytes()
+    assert exit_code(["export", "--model", model_file, "--output", model_file, "-q"]) == 2
+    assert_one_line_error(capsys.readouterr().err, "the model file itself")
+    assert Path(model_file).read_bytes() == before
+
+
+# The safe format holds only what export_model takes (its writer refuses a DigitNormalizer), so an unfitted
+# model is the one refusal that `skdigits export` can meet; tests/export/test_export_refusals.py has the rest.
+def test_an_unfitted_model_is_one_line(tmp_path, capsys):
     unfitted = str(save_model(make_digit_pipeline(), tmp_path / "unfitted.skdigits"))
     assert exit_code(["export", "--model", unfitted, "--format", "savedmodel", "--output-dir", str(tmp_path),
                       "-q"]) == 2

@@ -32,6 +32,11 @@ def run(args, session):
     """Run ``skdigits export``, with the parsed ``args`` and the running ``session``; return the exit status."""
     output = _output_path(args, session)
     model_path = args.model or os.path.join(args.output_dir, "model.skdigits")
+    if os.path.isfile(model_path) and os.path.lexists(output) and os.path.samefile(model_path, output):
+        from skdigits.exceptions import InvalidParameterError
+
+        raise InvalidParameterError(f"--output {output} is the model file itself, which the export would replace; "
+                                    "write the export to another path.")
     session.info(f"Loading model {model_path}...")
 
     from sklearn.exceptions import NotFittedError

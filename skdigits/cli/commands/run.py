@@ -21,7 +21,7 @@ DESCRIPTION = (
     "With --train train.csv --test test.csv (Kaggle's files), the model it saves and submits trains on\n"
     "every digit of train.csv: a first fit, on train.csv less the held-out part, measures the accuracy it\n"
     "reports; a second fit, on all of train.csv with the same settings, makes the submission (ImageId\n"
-    "from 1). --no-refit submits the first fit instead, in about half the time; --holdout 0\n"
+    "from 1). --no-refit submits the first fit and skips the second; --holdout 0\n"
     "--validation-split 0 trains once, on everything, and measures nothing."
 )
 _FILES = ("model.skdigits", "submission.csv", "learning_curves.png", "test_digits.png",

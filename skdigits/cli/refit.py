@@ -6,10 +6,10 @@ network they measure. So the model that is saved and submitted is a second
 fit, on every labelled digit, with the same settings and epochs. The
 accuracy reported is the measuring fit's, and the report says so.
 
-The refit has no digits of its own to calibrate on. When the measuring fit
-had a validation part, its temperature, fitted on digits it did not train
-on, goes to the refit: a network trained the same way on a few more digits
-is about as over-confident. Without one, the refit fits its own, on its
+The refit has no unseen digits to calibrate on. When the measuring fit had
+a validation part, its temperature, fitted on digits that network did not
+train on, goes to the refit, a network trained the same way on more digits
+(an estimate: nothing is left to check it on). Without one, the refit fits its own, on its
 training digits, as ``CNNDigitClassifier`` does with ``validation_split=0``.
 The saved classifier's parameters are the refit's (``validation_split=0``),
 so refitting it with :func:`sklearn.base.clone` would fit its temperature

@@ -45,7 +45,8 @@ def check_new_folder(path):
         raise OutputPathError(f"cannot write {path!r}: pass a folder name for the SavedModel.")
     name = os.path.basename(text.rstrip(os.sep))
     if os.path.lexists(text):
-        what = "a symlink" if os.path.islink(text) else "a folder" if os.path.isdir(text) else "a file"
+        what = ("a symlink" if os.path.islink(text) else "a folder" if os.path.isdir(text)
+                else "a file" if os.path.isfile(text) else "a FIFO, device or socket")
         raise OutputPathError(f"cannot write {text!r}: it exists ({what}). A SavedModel is a folder that skdigits "
                               "creates and never replaces; remove it first, or pass a new name.")
     parent = os.path.realpath(os.path.dirname(os.path.abspath(text.rstrip(os.sep))))

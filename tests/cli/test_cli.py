@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import TINY_CLI as TINY
 from helpers import assert_one_line_error, exit_code, interruptible
-from sklearn.model_selection import train_test_split
 
 from skdigits import FAST_RECIPE, cli
 from skdigits.cli import options
@@ -23,7 +23,6 @@ from skdigits.datasets.digit_recognizer import load_digit_recognizer, load_sampl
 from skdigits.persistence import load_joblib, load_model, save_joblib
 
 # A network that trains on a few hundred 28x28 digits in about a second.
-TINY = ["--epochs", "1", "--filters", "8", "--dense-units", "16", "--batch-size", "64", "--quiet"]
 FIGURES = ("learning_curves.png", "test_digits.png", "confusion_matrix.png", "top_errors.png")
 
 
@@ -31,22 +30,6 @@ def run_python(*args, timeout=300):
     """Run ``python -m skdigits ARGS`` (or ``python -c``) in a fresh interpreter."""
     return subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "SKDIGITS_DEBUG": ""})
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    """Kaggle-format files written from the embedded sample: train (300), test (40), labelled (100)."""
-    folder = tmp_path_factory.mktemp("kaggle")
-    X, y = load_sample()
-    X_train, X_rest, y_train, y_rest = train_test_split(X, y, train_size=300, stratify=y, random_state=0)
-    X_eval, y_eval = X_rest.iloc[:100], y_rest.iloc[:100]
-    paths = dict(train=folder / "train.csv", test=folder / "test.csv", labelled=folder / "labelled.csv",
-                 bad=folder / "bad.csv", folder=folder)
-    write_digit_recognizer(X_train, paths["train"], y=y_train)
-    write_digit_recognizer(X_rest.iloc[100:140], paths["test"])
-    write_digit_recognizer(X_eval, paths["labelled"], y=y_eval)
-    paths["bad"].write_text("label,pixel0\n3,oops\n", encoding="utf-8")
-    return {k: str(v) for k, v in paths.items()}
 
 
 @pytest.fixture(scope="module")
@@ -119,69 +102,6 @@ def test_run_on_kaggle_files_writes_everything(data, tmp_path, capsys):
     predicted = model.predict(load_digit_recognizer(data["test"]))
     np.testing.assert_array_equal(predicted, pd.read_csv(out / "submission.csv")["Label"])
     assert not [p for p in os.listdir(out) if p.startswith(".tmp-")]
-
-
-def fitted_directly(data, **params):
-    """The pipeline that CLI options TINY make, fitted in Python on all of the tiny train.csv."""
-    from skdigits import make_digit_pipeline
-
-    X, y = load_digit_recognizer(data["train"])
-    return make_digit_pipeline(**{**FAST_RECIPE, "epochs": 1, "filters": (8,), "dense_units": 16, "batch_size": 64,
-                                  "random_state": 0, "verbose": 0, **params}).fit(X, y)
-
-
-def same_network(a, b):
-    return all(np.array_equal(u, v) for u, v in zip(a[-1].model_.get_weights(), b[-1].model_.get_weights()))
-
-
-def test_run_submits_a_refit_on_every_digit_with_the_first_fits_temperature(data, tmp_path):
-    out = tmp_path / "out"
-    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
-                     "--random-state", "0", *TINY]) == 0
-    saved = load_model(out / "model.skdigits")
-    # Fits are seeded, so the refit's network is the one a fit on all 300 digits, without validation, gives.
-    everything = fitted_directly(data, validation_split=0.0, temperature_scaling=False)
-    assert same_network(saved, everything)
-    assert saved[-1].temperature_ != 1.0 and saved[-1].temperature_scaling  # the first fit's, on its validation part
-    assert saved[-1].validation_split == 0.0
-
-
-def test_without_a_validation_part_the_refit_calibrates_itself(data, tmp_path):
-    # The first fit's temperature would come from its own training digits: the refit fits its own instead.
-    out = tmp_path / "out"
-    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
-                     "--random-state", "0", "--validation-split", "0", *TINY]) == 0
-    saved, everything = load_model(out / "model.skdigits"), fitted_directly(data, validation_split=0.0)
-    assert same_network(saved, everything)
-    assert saved[-1].temperature_ == pytest.approx(everything[-1].temperature_, rel=1e-6)
-    assert json.loads((out / "report.json").read_text())["refit"] is True
-
-
-@pytest.mark.parametrize("command", ["run", "train"])
-def test_no_refit_keeps_the_first_fit(command, data, tmp_path):
-    out = tmp_path / "out"
-    argv = [command, "--train", data["train"], "--output-dir", str(out), "--random-state", "0", "--no-refit", "--json",
-            *TINY, *(["--test", data["test"], "--holdout", "0"] if command == "run" else [])]
-    assert cli.main(argv) == 0
-    result = json.loads((out / "report.json").read_text()) if command == "run" else None
-    saved = load_model(out / "model.skdigits")
-    assert saved[-1].validation_split == 0.1
-    assert same_network(saved, fitted_directly(data, validation_split=0.1))
-    if result is not None:
-        assert result["n_trained"] == 270 and result["refit"] is False
-        assert result["accuracy_of"].startswith("not measured")
-        assert "accuracy" not in result
-
-
-def test_train_refits_on_every_digit_and_reports_it(data, tmp_path, capsys):
-    out = tmp_path / "out"
-    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), "--random-state", "0", "--json",
-                     *TINY]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["n_trained"] == 300 and result["refit"] is True
-    assert "val_loss" in result["final_epoch"]  # the curves come from the first fit, which validated
-    saved = load_model(out / "model.skdigits")
-    assert same_network(saved, fitted_directly(data, validation_split=0.0, temperature_scaling=False))
 
 
 def test_run_with_no_data_options_uses_the_sample_and_prints_only_json(tmp_path, capsys):

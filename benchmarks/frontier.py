@@ -78,7 +78,7 @@ def train_and_score(params, seed, X, y, X_test, y_test):
     else:
         clf = CNNDigitClassifier(**params, random_state=seed).fit(X, y)
         seconds = time.perf_counter() - start
-        model, epochs = clf.model_, clf.epochs
+        model, epochs = clf.model_, len(clf.history_["loss"])
         proba, classes = clf.predict_proba(X_test), np.searchsorted(clf.classes_, y_test)
     flops = 3 * forward_flops(model) * len(X) * epochs
     return proba, {"seed": seed, "seconds": seconds, "gflops_per_second": flops / seconds / 1e9,

@@ -31,18 +31,21 @@ log-loss (``benchmarks/calibration.py``).
 FAST_RECIPE = {
     "filters": (32, 64),
     "optimizer": "adam",
-    "learning_rate": 0.003,
+    "learning_rate": 0.004,
     "lr_schedule": "one-cycle",
     "label_smoothing": 0.1,
     "temperature_scaling": True,
-    "epochs": 15,
+    "epochs": "auto",
     "batch_size": 128,
 }
 """The package defaults: the tutorial's accuracy in a fraction of its time.
 
 Chosen by the recipe search on held-out digits: one convolution fewer at
 14x14 (under half the tutorial's arithmetic per image), Adam on a one-cycle
-schedule peaking at 0.003, label smoothing 0.1, 15 epochs. Dense 256,
+schedule peaking at 0.004, label smoothing 0.1, 15 epochs on up to 10,000
+digits and fewer on more, down to 8 from 40,000 (``epochs="auto"``: on
+Kaggle's 42,000 digits, 8 epochs were no worse on held-out digits than 15,
+on 8,000 they were worse). Dense 256,
 dropout 0.5 and the augmentation are the tutorial's. A temperature fitted
 after training undoes the smoothing's under-confidence (lower held-out
 log-loss, accuracy unchanged).

@@ -10,7 +10,7 @@ from helpers import FAST
 from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 
-from skdigits import CNNDigitClassifier
+from skdigits import FAST_RECIPE, CNNDigitClassifier
 from skdigits._training.backend import keras, tf
 from skdigits._training.loop import batches
 
@@ -237,11 +237,12 @@ def test_optimizer_instance_is_copied_not_trained(small_images):
     assert int(given.iterations) == 0
     assert clf.model_.optimizer is not given
     assert float(clf.model_.optimizer.learning_rate) == pytest.approx(0.005)
-    # learning_rate, unless None, overrides the instance's rate: the default peak is 0.003.
-    assert CNNDigitClassifier().learning_rate == 0.003
+    # learning_rate, unless None, overrides the instance's rate: the default peak.
+    default = CNNDigitClassifier().learning_rate
+    assert default == FAST_RECIPE["learning_rate"] != 0.005
     rates = _RateRecorder()
     _fit(X, y, optimizer=given, callbacks=[rates])
-    assert max(rates.rates) == pytest.approx(0.003, rel=0.01)
+    assert max(rates.rates) == pytest.approx(default, rel=0.01)
 
 
 class _RateRecorder(keras.callbacks.Callback):

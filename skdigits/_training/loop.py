@@ -276,6 +276,7 @@ def training_callbacks(estimator, n_train, validating):
     list of keras.callbacks.Callback
     """
     from skdigits._training.compile import make_optimizer
+    from skdigits._training.epochs import resolve_epochs
     from skdigits._training.schedules import schedule_callback
 
     callbacks = []
@@ -284,7 +285,7 @@ def training_callbacks(estimator, n_train, validating):
             estimator.lr_schedule,
             # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
             peak=float(make_optimizer(estimator.optimizer, estimator.learning_rate).learning_rate),
-            total_epochs=int(estimator.epochs),
+            total_epochs=resolve_epochs(estimator.epochs, n_train),
             steps_per_epoch=-(-n_train // int(estimator.batch_size)),
         ))
     if estimator.patience is not None:

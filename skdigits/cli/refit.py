@@ -3,8 +3,10 @@
 A validation split (for the learning curves and the temperature) and a
 held-out part (for the reported accuracy) each take digits away from the
 network they measure. So the model that is saved and submitted is a second
-fit, on every labelled digit, with the same settings and epochs. The
-accuracy reported is the measuring fit's, and the report says so.
+fit, on every labelled digit, with the same settings and epochs
+(``epochs="auto"`` is resolved once, for the refit's number of digits, and
+both fits train that many). The accuracy reported is the measuring fit's,
+and the report says so.
 
 The refit has no unseen digits to calibrate on. When the measuring fit had
 a validation part, its temperature, fitted on digits that network did not
@@ -90,13 +92,16 @@ def fit_measured_then_all(session, params, X_fit, y_fit, X_all=None, y_all=None)
     Fits
         The measuring and final fits, and what they cost.
     """
-    from skdigits.cli.session import plural
+    from skdigits._training.epochs import resolve_epochs
+    from skdigits.cli.session import epochs_phrase
     from skdigits.pipeline import make_digit_pipeline
 
-    epochs = plural(params["epochs"], "epoch")
+    trained = n_trained(len(X_fit), params.get("validation_split", 0.0))
+    if X_all is not None:  # both fits train the refit's epochs
+        params = {**params, "epochs": resolve_epochs(params["epochs"], len(X_all))}
+    epochs = epochs_phrase(params["epochs"], trained)
     augment = " with augmentation" if params.get("augment") else ""
     measured = make_digit_pipeline(**params)
-    trained = n_trained(len(X_fit), params.get("validation_split", 0.0))
     held = f" (and {len(X_fit) - trained:,} for validation)" if trained < len(X_fit) else ""
     session.info(f"Training on {trained:,} digits{held} for {epochs}{augment}...")
     seconds = {"fit_seconds": session.fit(measured, X_fit, y_fit)}

@@ -9,7 +9,7 @@ import time
 
 from skdigits.utils.terminal import printable
 
-__all__ = ["Session", "jsonable", "plural"]
+__all__ = ["Session", "epochs_phrase", "jsonable", "plural"]
 
 
 def plural(n, word):
@@ -28,6 +28,26 @@ def plural(n, word):
         The count and the noun, plural unless ``n == 1``.
     """
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def epochs_phrase(epochs, n_train):
+    """Format the epochs a fit trains for, e.g. ``"8 epochs"``, with ``epochs="auto"`` resolved.
+
+    Parameters
+    ----------
+    epochs : int or "auto"
+        The classifier's ``epochs``.
+    n_train : int
+        Images the fit trains on per epoch.
+
+    Returns
+    -------
+    str
+        The count and the noun.
+    """
+    from skdigits._training.epochs import resolve_epochs
+
+    return plural(resolve_epochs(epochs, n_train), "epoch")
 
 
 def jsonable(value):

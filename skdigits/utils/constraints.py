@@ -277,7 +277,7 @@ CLASSIFIER_CONSTRAINTS = {
     "dense_units": [_DENSE_UNITS],
     "downsample": [_DOWNSAMPLE],
     "dropout": [_FRACTION],
-    "epochs": [Number(Integral, 1, limits.MAX_EPOCHS, closed="both")],
+    "epochs": [StrOptions({"auto"}), Number(Integral, 1, limits.MAX_EPOCHS, closed="both")],
     "filters": [_FILTERS],
     "image_shape": [None, ImageShape()],
     "kernel_sizes": [None, _KERNEL, _KERNELS],

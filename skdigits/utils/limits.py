@@ -4,7 +4,7 @@ A network that trains must also save and load, so the parameter constraints
 (:mod:`skdigits.utils.constraints`) and the safe format's budgets
 (:mod:`skdigits.persistence.budgets`, which re-exports these) use the same
 numbers. Every one is far above any digit network (the defaults: 2
-convolutions of at most 64 filters, dense 256, 10 classes, 15 epochs).
+convolutions of at most 64 filters, dense 256, 10 classes, at most 15 epochs).
 Imports nothing.
 """
 

@@ -123,12 +123,12 @@ def test_run_defaults():
     assert (args.train, args.test, args.holdout, args.augment) == (None, None, 0.2, True)
     assert (args.recipe, args.epochs) == ("fast", None)  # None: the recipe's, filled in by main
     options.fill_in_recipe_epochs(args)
-    assert args.epochs == FAST_RECIPE["epochs"] == 15
+    assert args.epochs == FAST_RECIPE["epochs"] == "auto"
     assert args.output_dir == options.DEFAULT_OUTPUT_DIR == "skdigits-output"
 
 
 @pytest.mark.parametrize("argv, expected", [
-    ([], dict(filters=(8,), optimizer="adam", learning_rate=0.003, lr_schedule="one-cycle", label_smoothing=0.1)),
+    ([], dict(filters=(8,), optimizer="adam", learning_rate=0.004, lr_schedule="one-cycle", label_smoothing=0.1)),
     (["--recipe", "tutorial"],
      dict(filters=(8,), optimizer="rmsprop", learning_rate=None, lr_schedule="constant", label_smoothing=0.0)),
     (["--recipe", "tutorial", "--optimizer", "adam", "--learning-rate", "0.002"],
@@ -141,7 +141,7 @@ def test_recipe_sets_what_the_options_do_not(data, tmp_path, argv, expected):
     assert {name: params[name] for name in expected} == expected
 
 
-@pytest.mark.parametrize("argv, epochs", [([], 15), (["--recipe", "tutorial"], 30),
+@pytest.mark.parametrize("argv, epochs", [([], "auto"), (["--recipe", "tutorial"], 30),
                                              (["--recipe", "tutorial", "--epochs", "3"], 3)])
 def test_epochs_default_to_the_recipes(argv, epochs):
     args = cli.build_parser().parse_args(["train", *argv])

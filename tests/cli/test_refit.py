@@ -77,3 +77,21 @@ def test_train_refits_on_every_digit_and_reports_it(data, tmp_path, capsys):
     assert "val_loss" in result["final_epoch"]  # the curves come from the first fit, which validated
     saved = load_model(out / "model.skdigits")
     assert same_network(saved, fitted_directly(data, validation_split=0.0, temperature_scaling=False))
+
+
+def test_auto_epochs_are_resolved_once_for_the_refits_digits(data, tmp_path, monkeypatch, capsys):
+    from skdigits._training import epochs as auto
+
+    # Sizes moved down to the tiny train.csv: "auto" gives 8 epochs on its 300 digits, 11 on the first fit's 216.
+    monkeypatch.setattr(auto, "SMALL_TRAINING_SET", 100)
+    monkeypatch.setattr(auto, "LARGE_TRAINING_SET", 300)
+    assert auto.resolve_epochs("auto", 216) == 11
+    out = tmp_path / "out"
+    tiny = [arg for arg in TINY if arg not in ("--epochs", "1", "--quiet")]
+    assert cli.main(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
+                     "--random-state", "0", *tiny]) == 0
+    saved = load_model(out / "model.skdigits")[-1]
+    assert saved.epochs == 8 and len(saved.history_["loss"]) == 8
+    err = capsys.readouterr().err
+    assert "Training on 216 digits (and 24 for validation) for 8 epochs" in err
+    assert "Refitting on all 300 digits for 8 epochs" in err

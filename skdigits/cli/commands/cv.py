@@ -6,7 +6,7 @@ import sys
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled
 from skdigits.cli.progress import announcing_fits
-from skdigits.cli.session import plural
+from skdigits.cli.session import epochs_phrase
 
 NAME = "cv"
 HELP = "cross-validate the CNN and print the scores of every fold"
@@ -45,7 +45,8 @@ def run(args, session):
                                                          for k in range(1, args.folds + 1)))]
     model = make_digit_pipeline(**params)
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
-    session.info(f"Cross-validating on {len(X):,} digits: {args.folds} folds of {plural(args.epochs, 'epoch')}...")
+    session.info(f"Cross-validating on {len(X):,} digits: {args.folds} folds of "
+                 f"{epochs_phrase(args.epochs, len(X) - len(X) // args.folds)}...")
     with contextlib.redirect_stdout(sys.stderr):
         report = cross_validation_report(model, X, y, cv=folds, n_jobs=n_jobs, error_score="raise")
     mean, std = report.loc["mean", "accuracy"], report.loc["std", "accuracy"]

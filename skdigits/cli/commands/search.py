@@ -4,7 +4,7 @@
 from skdigits.cli import options
 from skdigits.cli.inputs import SAMPLE, load_labelled
 from skdigits.cli.progress import announcing_fits
-from skdigits.cli.session import plural
+from skdigits.cli.session import epochs_phrase
 
 NAME = "search"
 HELP = "grid-search network widths and optimizers"
@@ -56,8 +56,9 @@ def run(args, session):
     search = GridSearchCV(make_digit_pipeline(**params), grid, scoring="accuracy", cv=folds,
                           n_jobs=n_jobs, verbose=0 if args.quiet else 1, error_score="raise")
     n_candidates = len(grid["cnn__filters"]) * len(grid["cnn__optimizer"])
+    epochs = epochs_phrase(args.epochs, len(X) - len(X) // args.folds)
     session.info(f"Searching {n_candidates} candidates x {args.folds} folds on {len(X):,} digits, "
-                 f"{plural(args.epochs, 'epoch')} each, then refitting the best on all of them...")
+                 f"{epochs} each, then refitting the best on all of them...")
     search_time = session.fit(search, X, y)
     report = grid_search_report(search)
     search.best_estimator_.set_params(cnn__callbacks=None)  # the announcer is this command's, not the model's

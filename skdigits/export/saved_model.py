@@ -9,10 +9,10 @@ written through, and a failure or Ctrl-C leaves no half-written folder.
 import contextlib
 import io
 import os
-import secrets
 import shutil
 
 from skdigits.exceptions import OutputPathError
+from skdigits.utils.atomic import temp_path_beside
 
 __all__ = ["check_new_folder", "write_saved_model"]
 
@@ -105,9 +105,9 @@ def _new_temp_folder(target):
     hide the model from a server running as another user; 0777 lets the
     umask decide, as ``mkdir`` does.
     """
-    folder, name = os.path.split(target)
+    folder = os.path.dirname(target)
     for _ in range(100):
-        temp = os.path.join(folder, f".tmp-{secrets.token_hex(4)}-{name}")
+        temp = temp_path_beside(target)
         try:
             os.mkdir(temp, 0o777)
         except FileExistsError:

@@ -16,7 +16,44 @@ from skdigits.exceptions import InvalidParameterError, OutputPathError
 from skdigits.utils.output_paths import STREAM, check_writable, open_stream, plan_output
 from skdigits.utils.signals import sigterm_at_safe_points
 
-__all__ = ["atomic_write", "atomic_save", "check_writable"]
+__all__ = ["atomic_write", "atomic_save", "check_writable", "temp_path_beside"]
+
+
+_TEMP_PREFIX_BYTES = len(".tmp-12345678-")
+
+
+def _name_max(folder):
+    """The longest file name, in bytes, that ``folder``'s file system takes (255 where it cannot say)."""
+    try:
+        return os.pathconf(folder or ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # AttributeError: no pathconf on Windows
+        return 255
+
+
+def _name_tail(name, room):
+    """The end of ``name`` that fits in ``room`` bytes: a target whose name is near the limit still gets a temp
+    file, its extension kept."""
+    encoded = os.fsencode(name)
+    return name if len(encoded) <= room else os.fsdecode(encoded[len(encoded) - max(room, 1):])
+
+
+def temp_path_beside(target):
+    """A new random name for a temp file or folder beside ``target``, ending with ``target``'s name.
+
+    Parameters
+    ----------
+    target : str
+        The path to be written.
+
+    Returns
+    -------
+    str
+        ``.tmp-<8 hex digits>-<name>`` in ``target``'s folder; only the end of
+        the name when the whole would pass the file system's limit on names.
+    """
+    folder, name = os.path.split(target)
+    tail = _name_tail(name, _name_max(folder) - _TEMP_PREFIX_BYTES)
+    return os.path.join(folder, f".tmp-{secrets.token_hex(4)}-{tail}")
 
 
 def _create_temp(target):
@@ -24,14 +61,15 @@ def _create_temp(target):
 
     Not ``tempfile.mkstemp``: it creates mode 0600, which ``os.replace`` would
     carry onto the target. ``os.open(..., 0o666)`` lets the umask decide, as a
-    plain ``open(path, "w")`` does. The name ends with the target's full name,
-    so writers that pick a format from the extension (``savefig``,
+    plain ``open(path, "w")`` does. The name ends with the target's name (its
+    end only, when the whole would pass the file system's name limit), so
+    writers that pick a format from the extension (``savefig``,
     ``joblib.dump``, ``to_csv`` with compression) see the right one.
     """
-    folder, name = os.path.split(target)
+    folder = os.path.dirname(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     for _ in range(100):
-        temp = os.path.join(folder, f".tmp-{secrets.token_hex(4)}-{name}")
+        temp = temp_path_beside(target)
         try:
             fd = os.open(temp, flags, 0o666)
         except FileExistsError:

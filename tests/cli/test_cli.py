@@ -1,4 +1,4 @@
-"""The ``skdigits`` command line: every subcommand on tiny data, errors, and file safety.
+"""The ``skdigits`` command line: every subcommand on tiny data, and its errors.
 
 Most tests call ``skdigits.cli.main`` in-process (fast: TensorFlow loads once);
 a few run the real ``python -m skdigits`` entry point in a subprocess.
@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from helpers import TINY_CLI as TINY
-from helpers import assert_one_line_error, exit_code, interruptible
+from helpers import assert_one_line_error, exit_code
 
-from skdigits import FAST_RECIPE, cli
+from skdigits import cli
 from skdigits.cli import options
 from skdigits.datasets.digit_recognizer import load_digit_recognizer, load_sample, write_digit_recognizer
 from skdigits.persistence import load_joblib, load_model, save_joblib
@@ -116,40 +116,6 @@ def test_run_with_no_data_options_uses_the_sample_and_prints_only_json(tmp_path,
     assert "sample" in result["data"]["train"]
     check_submission(out / "submission.csv", 1000)
     check_pngs(out, FIGURES)
-
-
-def test_run_defaults():
-    args = cli.build_parser().parse_args(["run"])
-    assert (args.train, args.test, args.holdout, args.augment) == (None, None, 0.2, True)
-    assert (args.recipe, args.epochs) == ("fast", None)  # None: the recipe's, filled in by main
-    options.fill_in_recipe_epochs(args)
-    assert args.epochs == FAST_RECIPE["epochs"] == "auto"
-    assert args.output_dir == options.DEFAULT_OUTPUT_DIR == "skdigits-output"
-
-
-@pytest.mark.parametrize("argv, expected", [
-    ([], dict(filters=(8,), optimizer="adam", learning_rate=0.004, lr_schedule="one-cycle", label_smoothing=0.1)),
-    (["--recipe", "tutorial"],
-     dict(filters=(8,), optimizer="rmsprop", learning_rate=None, lr_schedule="constant", label_smoothing=0.0)),
-    (["--recipe", "tutorial", "--optimizer", "adam", "--learning-rate", "0.002"],
-     dict(optimizer="adam", learning_rate=0.002, lr_schedule="constant", label_smoothing=0.0)),
-])
-def test_recipe_sets_what_the_options_do_not(data, tmp_path, argv, expected):
-    out = tmp_path / "out"
-    assert cli.main(["train", "--train", data["train"], "--output-dir", str(out), *TINY, *argv]) == 0
-    params = load_model(out / "model.skdigits")[-1].get_params()
-    assert {name: params[name] for name in expected} == expected
-
-
-@pytest.mark.parametrize("argv, epochs", [([], "auto"), (["--recipe", "tutorial"], 30),
-                                             (["--recipe", "tutorial", "--epochs", "3"], 3)])
-def test_epochs_default_to_the_recipes(argv, epochs):
-    args = cli.build_parser().parse_args(["train", *argv])
-    options.fill_in_recipe_epochs(args)
-    assert args.epochs == epochs
-    params = options.classifier_params(args)
-    assert params["epochs"] == epochs
-    assert params["filters"] == ((32, 64, 64) if "tutorial" in argv else (32, 64))
 
 
 def test_train_predict_evaluate(data, model_file, tmp_path, capsys):
@@ -322,99 +288,6 @@ def test_persistence_errors_are_typed(tmp_path):
         load_model(tmp_path)
 
 
-# ---------------------------------------------------------------- existing files survive failures
-def _existing_outputs(folder):
-    folder.mkdir()
-    files = {"submission.csv": b"ImageId,Label\n1,7\n", "model.skdigits": b"\x80precious model bytes"}
-    for name, content in files.items():
-        (folder / name).write_bytes(content)
-    return files
-
-
-def _unchanged(folder, files):
-    return all((folder / name).read_bytes() == content for name, content in files.items()) and not [
-        p for p in os.listdir(folder) if p.startswith(".tmp-")]
-
-
-def test_failed_run_leaves_existing_files_byte_for_byte(data, tmp_path, capsys):
-    out = tmp_path / "out"
-    files = _existing_outputs(out)
-    assert exit_code(["run", "--train", data["train"], "--test", data["bad"], "--output-dir", str(out),
-                      *TINY]) == 2
-    assert_one_line_error(capsys.readouterr().err, "bad.csv")
-    assert exit_code(["predict", "--model", data["test"], "--test", data["test"], "--output-dir", str(out),
-                      "--quiet"]) == 2
-    assert _unchanged(out, files)
-
-
-def test_failure_while_writing_the_submission_keeps_the_old_one(data, tmp_path, monkeypatch, capsys):
-    from skdigits.datasets import digit_recognizer as datasets
-
-    out = tmp_path / "out"
-    files = _existing_outputs(out)
-
-    def broken_writer(predictions, path):
-        with datasets.atomic_write(path) as f:
-            f.write("ImageId,Label\n1,")
-            raise OSError("disk full")
-
-    monkeypatch.setattr(datasets, "write_submission", broken_writer)
-    assert exit_code(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
-                      *TINY]) == 2
-    assert_one_line_error(capsys.readouterr().err, "disk full")
-    assert (out / "submission.csv").read_bytes() == files["submission.csv"]  # the model was saved first
-
-
-def test_ctrl_c_during_training_exits_130_and_changes_nothing(data, tmp_path, monkeypatch, capsys):
-    from sklearn.pipeline import Pipeline
-
-    out = tmp_path / "out"
-    files = _existing_outputs(out)
-
-    def interrupted(self, *args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(Pipeline, "fit", interrupted)
-    assert exit_code(["run", "--train", data["train"], "--test", data["test"], "--output-dir", str(out),
-                      *TINY]) == 130
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "interrupted" in err[0] and "nothing was written" in err[0]
-    assert _unchanged(out, files)
-
-
-def test_real_sigint_and_sigterm_during_training_keep_existing_files(data, tmp_path):
-    """Ctrl-C and SIGTERM as a user or a job scheduler sends them, to two real `skdigits run` processes at once."""
-    import signal
-    import time
-
-    procs = {}
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        out = tmp_path / sig.name
-        files = _existing_outputs(out)
-        procs[sig] = out, files, subprocess.Popen(
-            [sys.executable, "-m", "skdigits", "run", "--train", data["train"], "--test", data["test"],
-             "--output-dir", str(out), "--epochs", "500", "--filters", "8", "--dense-units", "16"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "SKDIGITS_DEBUG": ""},
-            preexec_fn=interruptible)
-    for sig, (out, files, proc) in procs.items():
-        deadline = time.monotonic() + 120
-        seen = ""
-        while "Epoch 2/" not in seen and time.monotonic() < deadline:  # well into training
-            line = proc.stderr.readline()
-            if not line:
-                break
-            seen += line
-        assert "Epoch 2/" in seen, seen
-        proc.send_signal(sig)
-        stdout, rest = proc.communicate(timeout=120)
-        assert proc.returncode == 128 + sig, seen + rest
-        assert stdout == ""
-        last = rest.strip().splitlines()[-1]
-        assert ("interrupted" if sig == signal.SIGINT else "SIGTERM") in last and "nothing was written" in last
-        assert "Traceback" not in rest
-        assert _unchanged(out, files)
-
-
 def test_predict_needs_no_tensorflow_and_writes_the_keras_models_predictions(data, model_file, digit_photos,
                                                                             tmp_path):
     submission = tmp_path / "sub.csv"
@@ -541,23 +414,6 @@ def test_predicting_a_csv_with_a_model_fitted_on_arrays_warns_about_nothing(data
     done = run_python("-W", "always", "-m", "skdigits", "predict", "--model", str(model), "--test", data["test"],
                       "--submission", str(tmp_path / "s.csv"), "--quiet")
     assert done.returncode == 0 and done.stderr == "", done.stderr
-
-
-def test_the_accurate_recipe_fills_its_parameters():
-    from skdigits import ACCURATE_RECIPE
-
-    args = cli.build_parser().parse_args(["train", "--recipe", "accurate", "--learning-rate", "0.001"])
-    options.fill_in_recipe_epochs(args)
-    params = options.classifier_params(args)
-    assert params["epochs"] == 40 and params["learning_rate"] == 0.001  # the option overrides the recipe
-    assert {name: params[name] for name in ACCURATE_RECIPE if name not in ("epochs", "learning_rate")} == {
-        name: value for name, value in ACCURATE_RECIPE.items() if name not in ("epochs", "learning_rate")}
-    assert params["downsample"] == "stride" and params["padding"] == "valid" and params["block_dropout"] == 0.2
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    options.add_training_options(parser)
-    assert "or accurate, a strided batch-norm" in " ".join(parser.format_help().split())
 
 
 def test_cv_and_search_say_which_fit_is_running(data, tmp_path, capsys):

@@ -21,7 +21,8 @@ def test_export_onnx_gives_predict_proba(model_file, pipeline, digits, tmp_path,
     output = tmp_path / "digits.onnx"
     assert exit_code(["export", "--model", model_file, "--output", str(output), "--quiet", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["output"] == str(output) and result["format"] == "onnx" and result["classes"] == list(range(10))
+    assert result["files"] == [str(output)] and result["format"] == "onnx" and result["classes"] == list(range(10))
+    assert result["output"] == {"name": "probabilities", "dtype": "float32", "shape": [None, 10]}
     assert result["input"] == {"name": "pixels", "dtype": "float32", "shape": [None, 784]}
     X_test = digits[2]
     session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])

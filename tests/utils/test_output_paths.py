@@ -364,3 +364,31 @@ def test_another_sigterm_handler_stays_in_charge(old_model):
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert received == [signal.SIGTERM] and old_model.read_bytes() == b"new"
+
+
+@pytest.mark.parametrize("length", [241, 242, 250, 255])
+def test_a_name_at_the_file_systems_limit_is_still_written_atomically(tmp_path, length):
+    # The temp file's prefix would push such a name past the 255-byte limit, after all the work was done.
+    name = "m" * (length - len(".csv")) + ".csv"
+    target = tmp_path / name
+    seen = []
+    atomic_save(target, lambda temp: (seen.append(os.path.basename(temp)), Path(temp).write_text("a,b\n")))
+    assert target.read_text() == "a,b\n"
+    assert len(os.fsencode(seen[0])) <= 255 and seen[0].endswith(".csv")
+    assert sorted(os.listdir(tmp_path)) == [name]
+
+
+def test_a_long_multibyte_name_is_cut_on_its_bytes_and_still_round_trips(tmp_path):
+    name = "é" * 125 + ".png"  # 254 bytes in UTF-8
+    target = tmp_path / name
+    with atomic_write(target, "w") as f:
+        f.write("x")
+    assert target.read_text() == "x" and os.listdir(tmp_path) == [name]
+
+
+def test_a_saved_model_folder_at_the_name_limit_gets_a_temp_folder_that_fits(tmp_path):
+    target = str(tmp_path / ("f" * 255))
+    temp = atomic.temp_path_beside(target)
+    os.mkdir(temp)  # what export's SavedModel writer does with it
+    assert os.path.dirname(temp) == str(tmp_path) and temp.endswith("f" * 200)
+    assert temp != atomic.temp_path_beside(target)

@@ -55,9 +55,10 @@ def run(args, session):
     session.info(f"Exporting it as {args.format}...")
     session.save(output, lambda path: export_model(model, path, format=args.format))
     classes = class_labels(plan.classes)
-    result = {"command": "export", "model": model_path, "format": args.format, "output": output,
+    # "files", as every command that writes; "input" and "output" are the graph's tensors.
+    result = {"command": "export", "model": model_path, "format": args.format, "files": [output],
               "input": {"name": "pixels", "dtype": "float32", "shape": [None, plan.n_features]},
-              "output_tensor": {"name": "probabilities", "dtype": "float32", "shape": [None, len(classes)]},
+              "output": {"name": "probabilities", "dtype": "float32", "shape": [None, len(classes)]},
               "classes": classes}
     session.emit(result, f"Wrote {output}: input 'pixels' float32 (n, {plan.n_features}), output 'probabilities' "
                          f"float32 (n, {len(classes)}), columns in the order of the classes {classes}.")

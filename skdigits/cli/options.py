@@ -112,7 +112,12 @@ def _show_rate(value):
 
 
 def _show_epochs(value):
-    return "15 on up to 10,000 digits, down to 8 from 40,000," if value == "auto" else str(value)
+    if value != "auto":
+        return str(value)
+    from skdigits._training import epochs as auto  # imports nothing
+
+    return (f"{auto.MOST_EPOCHS} on up to {auto.SMALL_TRAINING_SET:,} digits, down to {auto.FEWEST_EPOCHS} "
+            f"from {auto.LARGE_TRAINING_SET:,},")
 
 
 def _show_filters(value):

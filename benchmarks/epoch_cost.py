@@ -12,8 +12,8 @@ phases of a shared machine hit every variant alike; the first epoch of each
   the steps of twice the images;
 * ``valid-padding``: unpadded convolutions (about half the arithmetic);
 * ``mixed-bfloat16``: Keras' global ``mixed_bfloat16`` policy while the
-  network is built (bfloat16 arithmetic in every layer, float32 weights),
-  which no skdigits parameter sets. Only CPUs with
+  network is built (bfloat16 arithmetic in every layer but the warp and
+  the softmax, float32 weights), which no skdigits parameter sets. Only CPUs with
   AVX512_BF16 or AMX compute bfloat16 natively; elsewhere oneDNN emulates it
   (``ONEDNN_MAX_CPU_ISA=AVX2`` shows an AVX2 laptop's case on this machine);
 * ``predict``: the forward pass alone (``predict_proba`` of the training

@@ -18,8 +18,9 @@ those instead of on a 20 % split.
 
 With ``--dtype-policy mixed_bfloat16``, every network trains under that
 Keras global dtype policy (bfloat16 arithmetic, float32 weights; no skdigits
-parameter sets it): whether bfloat16 costs accuracy, before any parameter is
-added for it.
+parameter sets it; ``build_cnn`` keeps the warp and the softmax layer in
+float32): whether bfloat16 costs accuracy, before any parameter is added
+for it.
 
     python benchmarks/recipe_search.py [--candidates NAME ...] [--seeds 0] [--heldout results/npm_heldout_2k.npz]
                                        [--dtype-policy mixed_bfloat16]

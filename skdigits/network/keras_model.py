@@ -105,6 +105,14 @@ def build_cnn(
         or :data:`skdigits.utils.limits.MAX_FLOPS_PER_IMAGE`
         (:func:`skdigits.network.cost.network_cost`), the budgets the
         loaders check too: a network that trains also loads.
+
+    Notes
+    -----
+    The layers take Keras' global dtype policy, except the augmentation and
+    the softmax output layer, which are always float32. Under
+    ``keras.mixed_precision.set_global_policy("mixed_bfloat16")`` the
+    convolutions and the hidden dense layer compute in bfloat16 while the
+    warp, the probabilities and the loss stay float32.
     """
     args = dict(image_shape=image_shape, n_classes=n_classes, filters=filters, kernel_sizes=kernel_sizes,
                 dense_units=dense_units, dropout=dropout, augmentation=augmentation, batch_norm=batch_norm,
@@ -157,14 +165,19 @@ def _conv2d(layer, next_seed):
 
 def _dense(layer, next_seed):
     c = layer.config
-    return layers.Dense(c["units"], activation=layer.activation, use_bias=c["use_bias"],
+    # The softmax stays float32 under a mixed global policy (Keras' advice): bfloat16's 8-bit mantissa would
+    # round probabilities near 1 and the loss computed from them.
+    dtype = "float32" if layer.activation == "softmax" else None
+    return layers.Dense(c["units"], activation=layer.activation, use_bias=c["use_bias"], dtype=dtype,
                         kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()), name=layer.name)
 
 
 # Layer.kind -> its Keras layer, made from the description and the network's seed stream. Each call to
 # next_seed() draws the next seed, in the layers' order, so the same seed gives the same network.
 _KERAS_LAYERS = {
-    "augment": lambda layer, next_seed: RandomDigitAffine(**layer.config, seed=next_seed(), name=layer.name),
+    # float32 under a mixed global policy too: in bfloat16, sampling coordinates near 28 would be off by 1/8 pixel.
+    "augment": lambda layer, next_seed: RandomDigitAffine(**layer.config, seed=next_seed(), name=layer.name,
+                                                          dtype="float32"),
     "conv2d": _conv2d,
     "batch_normalization": lambda layer, next_seed: layers.BatchNormalization(
         momentum=layer.config["momentum"], epsilon=layer.config["epsilon"], name=layer.name),

@@ -205,3 +205,25 @@ def test_valid_padding_on_images_too_small_is_refused_before_building():
         build_cnn(image_shape=(8, 8), n_classes=10, filters=(32, 32, 32, 64, 64, 64, 128),
                   kernel_sizes=(3, 3, 5, 3, 3, 5, 4), downsample="stride", padding="valid")
     build_cnn(image_shape=(14, 14), n_classes=10, filters=(8, 16), padding="valid")  # 14 -> 10 -> 5 -> 3: fits
+
+
+def test_under_a_mixed_policy_the_warp_and_the_probabilities_stay_float32():
+    before = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_cnn(image_shape=(8, 8), n_classes=3, filters=(4,), dense_units=8,
+                          augmentation={"rotation": 5.0}, seed=0)
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    compute = {layer.name: layer.compute_dtype for layer in model.layers[1:]}
+    assert compute.pop("augment") == compute.pop("probabilities") == "float32"
+    assert set(compute.values()) == {"bfloat16"}, compute
+    assert {w.dtype for w in model.weights} == {"float32"}  # mixed: the weights themselves stay float32
+    probabilities = model(np.random.RandomState(0).rand(2, 8, 8, 1).astype("float32"))
+    assert probabilities.dtype == "float32"
+
+
+def test_under_the_default_policy_every_layer_is_float32():
+    model = build_cnn(image_shape=(8, 8), n_classes=3, filters=(4,), dense_units=8, augmentation={"rotation": 5.0},
+                      seed=0)
+    assert {layer.compute_dtype for layer in model.layers} == {"float32"}

@@ -11,8 +11,11 @@ test digits: accuracy, log-loss, ECE (15 equal-width confidence bins, from
 time of ``fit`` (graph tracing included). GFLOP/s is the training
 arithmetic over that time: 3 x the forward pass's multiply-adds x 2 (the
 forward pass, then the gradients of the inputs and of the weights), counted
-from the convolution and dense layers only, x images x epochs. The time
-ratios against the two tutorials are medians of the per-seed ratios.
+from the convolution and dense layers only, x images x epochs, whatever the
+arithmetic: each row records the precision its networks trained in (the
+defaults' ``precision="auto"`` is bfloat16 on a CPU with AVX512_BF16) and
+their epochs. The time ratios against the two tutorials are medians of the
+per-seed ratios.
 
 With ``--ensemble k [k ...]``, the ``accurate`` networks of seeds 0 .. k-1
 (the ones already trained, and more seeds as needed) are also scored as an
@@ -69,26 +72,29 @@ def train_and_score(params, seed, X, y, X_test, y_test):
     """Fit one network (``params`` None: the hand-written Keras tutorial); return its fit seconds, test
     probabilities and measured figures."""
     from skdigits import CNNDigitClassifier
+    from skdigits._training.precision import resolve_precision
 
     start = time.perf_counter()
     if params is None:
-        model, epochs = keras_tutorial.fit(X, y, seed), keras_tutorial.EPOCHS
+        model, epochs, precision = keras_tutorial.fit(X, y, seed), keras_tutorial.EPOCHS, "float32"
         seconds = time.perf_counter() - start
         proba, classes = model.predict(X_test, batch_size=1024, verbose=0), y_test
     else:
         clf = CNNDigitClassifier(**params, random_state=seed).fit(X, y)
         seconds = time.perf_counter() - start
-        model, epochs = clf.model_, len(clf.history_["loss"])
+        model, epochs, precision = clf.model_, len(clf.history_["loss"]), resolve_precision(clf.precision)
         proba, classes = clf.predict_proba(X_test), np.searchsorted(clf.classes_, y_test)
     flops = 3 * forward_flops(model) * len(X) * epochs
     return proba, {"seed": seed, "seconds": seconds, "gflops_per_second": flops / seconds / 1e9,
+                   "epochs": epochs, "precision": precision,
                    "forward_mflop_per_image": forward_flops(model) / 1e6, **scores(proba, classes)}
 
 
 def summarise(name, runs, tutorial_seconds, keras_seconds=None):
     """One table row: medians over the seeds, and the median per-seed time ratios against the tutorial
     (through skdigits, and hand-written in Keras)."""
-    row = {"recipe": name, "n_runs": len(runs)}
+    row = {"recipe": name, "n_runs": len(runs), "precision": runs[0].get("precision"),
+           "epochs": runs[0].get("epochs")}
     for key in ("seconds", "accuracy", "log_loss", "ece", "mean_top_probability", "gflops_per_second"):
         row[key] = median([r[key] for r in runs])
     row["accuracy_range"] = [min(r["accuracy"] for r in runs), max(r["accuracy"] for r in runs)]

@@ -28,14 +28,16 @@ from skdigits._training.loop import (
     batches,
     keras_verbose,
     network_arguments,
+    network_temperature,
     predict_in_blocks,
     refuse_diverged,
     split,
     training_callbacks,
 )
 from skdigits._training.pickling import NetworkPickling
+from skdigits._training.precision import resolve_precision, training_precision
 from skdigits._training.restore import RestoreFitted
-from skdigits.calibration import fit_temperature, scale_probabilities
+from skdigits.calibration import scale_probabilities
 from skdigits.exceptions import DataError, DataTypeError
 from skdigits.network.keras_model import build_cnn
 from skdigits.utils import compat, constraints
@@ -43,7 +45,6 @@ from skdigits.utils.doc_links import DocumentationLinkMixin
 from skdigits.utils.most_probable import MostProbableClass
 from skdigits.utils.validation import check_sample_weight, class_sample_weights, validate_images, validate_labels
 
-_CALIBRATION_IMAGES = 10_000
 _ONES = "unweighted"  # stands for np.ones(n_samples) until X is validated: class_weight needs weights to scale
 
 
@@ -62,8 +63,8 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
     Conv(32, 5x5) - MaxPool - Conv(64, 3x3) - MaxPool - Dense(256) -
     Dropout(0.5) - softmax, trained with Adam on a one-cycle learning-rate
     schedule (peak 0.004) and label smoothing 0.1, on batches of 128 for 15
-    epochs on up to 10,000 images and fewer on more (8 on Kaggle's 42,000),
-    with random rotation, zoom and shifts of the training images.
+    epochs on up to 10,000 images and fewer on more (8 on Kaggle's 42,000;
+    10 in bfloat16), with random rotation, zoom and shifts of the images.
     They reach the tutorial's accuracy in a fraction of its time (see the
     benchmarks page); the tutorial: ``CNNDigitClassifier(**TUTORIAL_RECIPE)``.
 
@@ -142,9 +143,9 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         ``sample_weight``.
     epochs : int or "auto", default="auto"
         Passes over the training data. ``"auto"``: 15 on up to 10,000
-        training images (the validation part left out), 8 on 40,000 or more,
-        and in between the nearest integer on the straight line joining the
-        two. ``history_`` holds one entry per epoch trained.
+        training images (the validation part left out), 8 on 40,000 or more
+        (10 in bfloat16, see ``precision``), and in between the nearest
+        integer on a straight line. ``history_`` has an entry per epoch.
     batch_size : int, default=128
         Images per gradient step.
     validation_split : float, default=0.0
@@ -155,6 +156,13 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         Stop when the monitored loss (``val_loss`` with a validation split,
         else ``loss``) has not improved for this many epochs, and restore the
         best weights. None trains for all ``epochs``.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        The arithmetic of training. ``"bfloat16"`` computes the convolutions
+        and the hidden dense layer in bfloat16 (the weights stay float32),
+        and ``epochs="auto"`` then trains 10 epochs where float32 trains 8.
+        ``"auto"`` picks bfloat16 on a CPU that computes it in hardware
+        (AVX512_BF16 or AMX) when TensorFlow sees no GPU, else float32 (see
+        :mod:`skdigits._training.precision`). Prediction is always float32.
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra Keras callbacks for training.
     image_shape : None or tuple of (int, int), default=None
@@ -236,6 +244,7 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         batch_size=128,
         validation_split=0.0,
         patience=None,
+        precision="auto",
         callbacks=None,
         image_shape=None,
         random_state=None,
@@ -263,6 +272,7 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         self.batch_size = batch_size
         self.validation_split = validation_split
         self.patience = patience
+        self.precision = precision
         self.callbacks = callbacks
         self.image_shape = image_shape
         self.random_state = random_state
@@ -322,10 +332,10 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         partly trained network, as Keras does: it can predict, and
         ``history_`` ends with the interrupted epoch, scored on the batches it
         ran. A second Ctrl-C interrupts at once. SIGTERM stops training the
-        same way, then raises :class:`~skdigits.exceptions.Terminated` (a ``SystemExit`` with status
-        143). This applies when fitting in
-        the main thread with Python's default SIGINT handler installed (as in
-        a script, a terminal or Jupyter); any other handler is left in charge.
+        same way, then raises :class:`~skdigits.exceptions.Terminated` (a
+        ``SystemExit`` with status 143). This applies when fitting in the main
+        thread with Python's default SIGINT handler installed (as in a script,
+        a terminal or Jupyter); any other handler is left in charge.
         """
         # Past KerasClassifier.fit, which would weight the classes on labels not yet validated: see
         # _validate_sample_weight.
@@ -396,11 +406,8 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
 
     def _compile_network(self, model):
         """Compile ``model`` with a fresh optimizer made from the parameters."""
-        model.compile(
-            optimizer=make_optimizer(self.optimizer, self.learning_rate),
-            loss=make_loss(self.label_smoothing),
-            metrics=["accuracy"],
-        )
+        model.compile(optimizer=make_optimizer(self.optimizer, self.learning_rate),
+                      loss=make_loss(self.label_smoothing), metrics=["accuracy"])
         return model
 
     def _ensure_compiled_model(self):
@@ -432,14 +439,17 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
             train_idx, val_idx = split(y, self.validation_split, rng)
             validation = batches(tuple(a[val_idx] for a in arrays), PREDICT_BATCH)
             arrays = tuple(a[train_idx] for a in arrays)
-        epochs = resolve_epochs(epochs, len(arrays[0]))  # partial_fit's is 1
+        precision = resolve_precision(self.precision)
+        epochs = resolve_epochs(epochs, len(arrays[0]), precision)  # partial_fit's is 1
         train = batches(arrays, self.batch_size, shuffle_seed=int(rng.randint(np.iinfo(np.int32).max)))
-        callbacks = [*self._fit_callbacks, *training_callbacks(self, len(arrays[0]), validation is not None)]
+        callbacks = [*self._fit_callbacks,
+                     *training_callbacks(self, len(arrays[0]), validation is not None, precision)]
         guard = NonFiniteLossGuard()
         # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
         # abort the process. history_ is recorded before the KeyboardInterrupt
         # is raised (on leaving the block), so it matches the network kept.
-        with deferred_keyboard_interrupt() as stop_on_ctrl_c, releasing_traced_gradients():
+        with (deferred_keyboard_interrupt() as stop_on_ctrl_c, releasing_traced_gradients(),
+              training_precision(self.model_, precision)):
             hist = self.model_.fit(
                 train,
                 epochs=int(initial_epoch) + int(epochs),
@@ -456,16 +466,7 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
             refuse_diverged(self, guard)
         # The validation part was not trained on; without one, the training images (seen without augmentation).
         calibration = (X[val_idx], y[val_idx]) if validation is not None else (X, y)
-        self.temperature_ = self._fit_temperature(*calibration, rng)
-
-    def _fit_temperature(self, X, y, rng):
-        """The temperature that calibrates the network's probabilities on ``(X, y)`` (encoded labels)."""
-        if not self.temperature_scaling or len(X) == 0:
-            return 1.0
-        if len(X) > _CALIBRATION_IMAGES:  # bounded cost on Kaggle-sized data; plenty for one number
-            keep = np.sort(rng.choice(len(X), _CALIBRATION_IMAGES, replace=False))
-            X, y = X[keep], y[keep]
-        return fit_temperature(predict_in_blocks(self.model_, X), np.asarray(y).reshape(-1).astype(np.intp))
+        self.temperature_ = network_temperature(self, *calibration, rng)
 
     # ---- prediction --------------------------------------------------
     def _predict_raw(self, X, **kwargs):

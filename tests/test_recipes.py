@@ -47,7 +47,7 @@ def test_the_tutorial_recipe_is_the_searchs_reference(recipe_search):
     assert recipe_search.CANDIDATES["reference"] == TUTORIAL_RECIPE
     expected = dict(filters=(32, 64, 64), optimizer="rmsprop", learning_rate=None,
                     lr_schedule="constant", label_smoothing=0.0, temperature_scaling=False, epochs=30,
-                    batch_size=128)
+                    batch_size=128, precision="float32")
     assert expected == TUTORIAL_RECIPE
 
 

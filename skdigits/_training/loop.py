@@ -259,7 +259,7 @@ def network_arguments(estimator):
     return architecture_of(estimator.get_params(deep=False), estimator.image_shape_, estimator.n_classes_)
 
 
-def training_callbacks(estimator, n_train, validating):
+def training_callbacks(estimator, n_train, validating, precision):
     """The callbacks a classifier's parameters ask for: its learning-rate schedule and early stopping.
 
     Parameters
@@ -270,6 +270,8 @@ def training_callbacks(estimator, n_train, validating):
         Images trained on per epoch.
     validating : bool
         Whether there is a validation part (early stopping then watches ``val_loss``).
+    precision : {"float32", "bfloat16"}
+        The fit's resolved precision, on which ``epochs="auto"`` depends.
 
     Returns
     -------
@@ -285,7 +287,7 @@ def training_callbacks(estimator, n_train, validating):
             estimator.lr_schedule,
             # The rate the parameters ask for: the compiled optimizer's has been moved by the schedule.
             peak=float(make_optimizer(estimator.optimizer, estimator.learning_rate).learning_rate),
-            total_epochs=resolve_epochs(estimator.epochs, n_train),
+            total_epochs=resolve_epochs(estimator.epochs, n_train, precision),
             steps_per_epoch=-(-n_train // int(estimator.batch_size)),
         ))
     if estimator.patience is not None:
@@ -320,3 +322,37 @@ def refuse_diverged(estimator, guard):
         f"optimizer={estimator.optimizer!r}). The network was discarded and {type(estimator).__name__} is "
         "unfitted. Lower learning_rate (e.g. 10 times), or check that the images are scaled to [0, 1]."
     )
+
+
+#: The most images the temperature is fitted on: a bounded cost on Kaggle-sized data, and plenty for one number.
+CALIBRATION_IMAGES = 10_000
+
+
+def network_temperature(estimator, X, y, rng):
+    """The temperature that calibrates a fitted classifier's network on ``(X, y)``; 1.0 if it scales none.
+
+    Parameters
+    ----------
+    estimator : CNNDigitClassifier
+        The classifier just trained (``temperature_scaling`` and ``model_`` are read).
+    X : ndarray of shape (n_samples, height, width, 1)
+        Images the network did not train on (the validation part), or its
+        training images when there is none.
+    y : ndarray of shape (n_samples,)
+        Their encoded labels.
+    rng : numpy.random.RandomState
+        The fit's random stream, which picks :data:`CALIBRATION_IMAGES` of
+        more images.
+
+    Returns
+    -------
+    float
+    """
+    from skdigits.calibration import fit_temperature
+
+    if not estimator.temperature_scaling or len(X) == 0:
+        return 1.0
+    if len(X) > CALIBRATION_IMAGES:
+        keep = np.sort(rng.choice(len(X), CALIBRATION_IMAGES, replace=False))
+        X, y = X[keep], y[keep]
+    return fit_temperature(predict_in_blocks(estimator.model_, X), np.asarray(y).reshape(-1).astype(np.intp))

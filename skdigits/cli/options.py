@@ -117,7 +117,7 @@ def _show_epochs(value):
     from skdigits._training import epochs as auto  # imports nothing
 
     return (f"{auto.MOST_EPOCHS} on up to {auto.SMALL_TRAINING_SET:,} digits, down to {auto.FEWEST_EPOCHS} "
-            f"from {auto.LARGE_TRAINING_SET:,},")
+            f"({auto.FEWEST_EPOCHS_BFLOAT16} on a CPU that trains in bfloat16) from {auto.LARGE_TRAINING_SET:,},")
 
 
 def _show_filters(value):

@@ -93,13 +93,15 @@ def fit_measured_then_all(session, params, X_fit, y_fit, X_all=None, y_all=None)
         The measuring and final fits, and what they cost.
     """
     from skdigits._training.epochs import resolve_epochs
+    from skdigits._training.precision import resolve_precision
     from skdigits.cli.session import epochs_phrase
     from skdigits.pipeline import make_digit_pipeline
 
     trained = n_trained(len(X_fit), params.get("validation_split", 0.0))
     if X_all is not None:  # both fits train the refit's epochs
-        params = {**params, "epochs": resolve_epochs(params["epochs"], len(X_all))}
-    epochs = epochs_phrase(params["epochs"], trained)
+        precision = resolve_precision(params.get("precision", "auto"))
+        params = {**params, "epochs": resolve_epochs(params["epochs"], len(X_all), precision)}
+    epochs = epochs_phrase(params["epochs"], trained, params.get("precision", "auto"))
     augment = " with augmentation" if params.get("augment") else ""
     measured = make_digit_pipeline(**params)
     held = f" (and {len(X_fit) - trained:,} for validation)" if trained < len(X_fit) else ""

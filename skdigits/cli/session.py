@@ -30,7 +30,7 @@ def plural(n, word):
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
-def epochs_phrase(epochs, n_train):
+def epochs_phrase(epochs, n_train, precision="auto"):
     """Format the epochs a fit trains for, e.g. ``"8 epochs"``, with ``epochs="auto"`` resolved.
 
     Parameters
@@ -39,6 +39,8 @@ def epochs_phrase(epochs, n_train):
         The classifier's ``epochs``.
     n_train : int
         Images the fit trains on per epoch.
+    precision : {"auto", "float32", "bfloat16"}, default="auto"
+        The classifier's ``precision``, on which ``epochs="auto"`` depends.
 
     Returns
     -------
@@ -46,8 +48,11 @@ def epochs_phrase(epochs, n_train):
         The count and the noun.
     """
     from skdigits._training.epochs import resolve_epochs
+    from skdigits._training.precision import resolve_precision
 
-    return plural(resolve_epochs(epochs, n_train), "epoch")
+    if not isinstance(epochs, str):
+        return plural(int(epochs), "epoch")
+    return plural(resolve_epochs(epochs, n_train, resolve_precision(precision)), "epoch")
 
 
 def jsonable(value):

@@ -287,6 +287,7 @@ CLASSIFIER_CONSTRAINTS = {
     "optimizer": [str, KerasInstances("optimizers.Optimizer")],
     "padding": [_PADDING],
     "patience": [None, _NON_NEGATIVE_INT],
+    "precision": [StrOptions({"auto", "float32", "bfloat16"})],  # skdigits._training.precision.PRECISIONS
     "random_state": RANDOM_STATE,
     "rotation_range": [ROTATION],
     "shift_range": [_FRACTION],

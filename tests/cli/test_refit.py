@@ -81,10 +81,13 @@ def test_train_refits_on_every_digit_and_reports_it(data, tmp_path, capsys):
 
 def test_auto_epochs_are_resolved_once_for_the_refits_digits(data, tmp_path, monkeypatch, capsys):
     from skdigits._training import epochs as auto
+    from skdigits._training import precision
 
-    # Sizes moved down to the tiny train.csv: "auto" gives 8 epochs on its 300 digits, 11 on the first fit's 216.
+    # Sizes moved down to the tiny train.csv: "auto" gives 8 epochs on its 300 digits, 11 on the first fit's 216
+    # (in float32, whatever the CPU).
     monkeypatch.setattr(auto, "SMALL_TRAINING_SET", 100)
     monkeypatch.setattr(auto, "LARGE_TRAINING_SET", 300)
+    monkeypatch.setattr(precision, "cpu_computes_bfloat16", lambda: False)
     assert auto.resolve_epochs("auto", 216) == 11
     out = tmp_path / "out"
     tiny = [arg for arg in TINY if arg not in ("--epochs", "1", "--quiet")]

@@ -29,9 +29,16 @@ def test_a_number_of_epochs_is_kept(epochs):
 
 @pytest.fixture
 def small_thresholds(monkeypatch):
-    """Move the two sizes down to the test's few images, so that a fit of seconds shows the rule."""
+    """Move the two sizes down to the test's few images, so that a fit of seconds shows the rule (in float32).
+
+    ``precision="auto"`` trains in float32 here whatever the CPU, so that the counts are float32's
+    (tests/training/test_precision.py checks bfloat16's).
+    """
+    from skdigits._training import precision
+
     monkeypatch.setattr(auto, "SMALL_TRAINING_SET", 100)
     monkeypatch.setattr(auto, "LARGE_TRAINING_SET", 300)
+    monkeypatch.setattr(precision, "cpu_computes_bfloat16", lambda: False)
 
 
 class _RateRecorder:

@@ -11,10 +11,10 @@ phases of a shared machine hit every variant alike; the first epoch of each
 * ``batch-64``, ``batch-256``: twice the steps of half the images, or half
   the steps of twice the images;
 * ``valid-padding``: unpadded convolutions (about half the arithmetic);
-* ``mixed-bfloat16``: Keras' global ``mixed_bfloat16`` policy while the
-  network is built (bfloat16 arithmetic in every layer but the warp and
-  the softmax, float32 weights), which no skdigits parameter sets. Only CPUs with
-  AVX512_BF16 or AMX compute bfloat16 natively; elsewhere oneDNN emulates it
+* ``float32``, ``bfloat16``: ``precision`` set (the defaults' ``"auto"``
+  is one of the two, depending on the CPU: see
+  :mod:`skdigits._training.precision`). Only CPUs with AVX512_BF16 or AMX
+  compute bfloat16 natively; elsewhere oneDNN emulates it
   (``ONEDNN_MAX_CPU_ISA=AVX2`` shows an AVX2 laptop's case on this machine);
 * ``predict``: the forward pass alone (``predict_proba`` of the training
   digits, timed the same way).
@@ -24,14 +24,14 @@ in training (forward, input gradients, weight gradients), times the images.
 Prints the median epoch seconds, GFLOP/s and the median per-epoch ratio to
 the defaults.
 
-    python benchmarks/epoch_cost.py [--epochs 4] [--variants defaults mixed-bfloat16 ...]
+    python benchmarks/epoch_cost.py [--epochs 4] [--variants float32 bfloat16 ...]
 """
 
 import time
 
 from frontier import forward_flops
 
-from _common import EpochTimer, load_scaled, median, parser, quiet_keras, table, write_results
+from _common import EpochTimer, load_scaled, median, parser, table, write_results
 
 VARIANTS = {
     "defaults": {},
@@ -41,27 +41,16 @@ VARIANTS = {
     "batch-64": {"batch_size": 64},
     "batch-256": {"batch_size": 256},
     "valid-padding": {"padding": "valid"},
-    "mixed-bfloat16": {},
+    "float32": {"precision": "float32"},
+    "bfloat16": {"precision": "bfloat16"},
 }
 
 
 def classifier(name, params, timer):
-    """A CNNDigitClassifier for the variant (steps_per_execution and the dtype policy are no parameters)."""
+    """A CNNDigitClassifier for the variant (steps_per_execution is no parameter)."""
     from skdigits import CNNDigitClassifier
 
-    keras = quiet_keras()
-
     class Variant(CNNDigitClassifier):
-        def _build_keras_model(self):
-            if name != "mixed-bfloat16":
-                return super()._build_keras_model()
-            before = keras.mixed_precision.global_policy()
-            keras.mixed_precision.set_global_policy("mixed_bfloat16")  # read by the layers as they are built
-            try:
-                return super()._build_keras_model()
-            finally:
-                keras.mixed_precision.set_global_policy(before)
-
         def _compile_network(self, model):
             model = super()._compile_network(model)
             if name == "steps-per-execution-8":

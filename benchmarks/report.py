@@ -253,7 +253,13 @@ def _row(record, recipe):
 
 
 def _provenance(record):
-    return f"{_machine(record, short=True)}, {record['started'][:10]}"
+    commit = record["versions"].get("skdigits_commit")
+    return f"{_machine(record, short=True)}, {record['started'][:10]}" + (f", commit {commit[:7]}" if commit else "")
+
+
+def _arithmetic(row):
+    """`` (10 epochs in bfloat16)``: what the row's networks trained, where its results file says it."""
+    return f" ({row['epochs']} epochs in {row['precision']})" if row.get("precision") and row.get("epochs") else ""
 
 
 def _frontier_lines(record, name="frontier"):
@@ -269,7 +275,8 @@ def _frontier_lines(record, name="frontier"):
     if fast and keras:
         ratio = fast.get("time_ratio_to_keras_tutorial")
         lines.append(
-            f"- The defaults train on {figures['n_train']:,} MNIST digits in **{fast['seconds']:.0f} s**"
+            f"- The defaults{_arithmetic(fast)} train on {figures['n_train']:,} MNIST digits in "
+            f"**{fast['seconds']:.0f} s**"
             + (f", {ratio:.2f}x the time of the tutorial hand-written in Keras ({keras['seconds']:.0f} s)"
                if ratio is not None else "")
             + f", to a test accuracy of **{fast['accuracy']:.4f}** against its {keras['accuracy']:.4f} "

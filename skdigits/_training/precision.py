@@ -9,8 +9,9 @@ one does, and no file records the precision. The warp and the softmax layer
 never leave float32 (see :func:`skdigits.network.keras_model.build_cnn`).
 
 CPUs with AVX512_BF16 or AMX compute bfloat16 in hardware, faster than
-float32 (``benchmarks/epoch_cost.py`` measures by how much); elsewhere oneDNN
-emulates it, slower than float32. So ``"auto"`` picks
+float32 by an amount that varies with the machine and its load
+(``benchmarks/epoch_cost.py --variants float32 bfloat16`` measures it);
+elsewhere oneDNN emulates it, slower than float32. So ``"auto"`` picks
 bfloat16 only on such a CPU, with no GPU visible to TensorFlow and oneDNN on.
 """
 

@@ -8,6 +8,7 @@ stands. Help texts quote the recipes' values from :mod:`skdigits.recipes`.
 import argparse
 import os
 
+from skdigits._training.precision import PRECISIONS  # imports no TensorFlow
 from skdigits.recipes import ACCURATE_RECIPE, FAST_RECIPE, TUTORIAL_RECIPE
 
 __all__ = [
@@ -21,7 +22,7 @@ __all__ = [
 RECIPES = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE, "accurate": ACCURATE_RECIPE}
 DEFAULT_OUTPUT_DIR = "skdigits-output"
 #: The options that override a recipe's parameter of the same name when given.
-_OVERRIDES = ("filters", "dense_units", "optimizer", "learning_rate", "batch_size", "validation_split")
+_OVERRIDES = ("filters", "dense_units", "optimizer", "learning_rate", "batch_size", "validation_split", "precision")
 
 
 def _recipes_say(name, show=str):
@@ -143,7 +144,7 @@ def add_output_options(parser):
 
 
 def add_training_options(parser, *, batch_size=True):
-    """Add ``--recipe``, ``--epochs``, ``--batch-size``, ``--augment`` and ``--random-state``.
+    """Add ``--recipe``, ``--epochs``, ``--batch-size``, ``--augment``, ``--precision`` and ``--random-state``.
 
     Parameters
     ----------
@@ -167,6 +168,10 @@ def add_training_options(parser, *, batch_size=True):
                            help=f"images per gradient step (default: the recipe's, {_recipes_say('batch_size')})")
     group.add_argument("--augment", action=argparse.BooleanOptionalAction, default=True,
                        help="randomly rotate, zoom and shift the training images (default: on)")
+    group.add_argument("--precision", choices=PRECISIONS, default=None,
+                       help="arithmetic of training: bfloat16 (the weights stay float32) or float32; auto is "
+                            "bfloat16 on a CPU that computes it in hardware (AVX512_BF16 or AMX) with no GPU, "
+                            f"else float32 (default: the recipe's, {_recipes_say('precision')})")
     group.add_argument("--random-state", type=seed, default=0, metavar="SEED",
                        help="seed for the network, the augmentation and every data split "
                             "(default: %(default)s)")

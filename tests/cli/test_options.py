@@ -55,3 +55,22 @@ def test_the_accurate_recipe_fills_its_parameters():
     parser = argparse.ArgumentParser()
     options.add_training_options(parser)
     assert "or accurate, a strided batch-norm" in " ".join(parser.format_help().split())
+
+
+@pytest.mark.parametrize("argv, precision", [([], "auto"), (["--recipe", "tutorial"], "float32"),
+                                                (["--precision", "bfloat16"], "bfloat16"),
+                                                (["--recipe", "accurate", "--precision", "auto"], "auto")])
+def test_precision_defaults_to_the_recipes(argv, precision):
+    args = cli.build_parser().parse_args(["train", *argv])
+    options.fill_in_recipe_epochs(args)
+    assert options.classifier_params(args)["precision"] == precision
+
+
+def test_an_unknown_precision_is_refused_with_the_choices(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.build_parser().parse_args(["train", "--precision", "float16"])
+    assert exit_.value.code == 2
+    assert "--precision: invalid choice: 'float16' (choose from" in capsys.readouterr().err
+    parser = argparse.ArgumentParser()
+    options.add_training_options(parser)
+    assert "auto for fast, float32 for tutorial, float32 for accurate" in " ".join(parser.format_help().split())

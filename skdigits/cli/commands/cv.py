@@ -46,7 +46,7 @@ def run(args, session):
     model = make_digit_pipeline(**params)
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
     session.info(f"Cross-validating on {len(X):,} digits: {args.folds} folds of "
-                 f"{epochs_phrase(args.epochs, len(X) - len(X) // args.folds)}...")
+                 f"{epochs_phrase(args.epochs, len(X) - len(X) // args.folds, params['precision'])}...")
     with contextlib.redirect_stdout(sys.stderr):
         report = cross_validation_report(model, X, y, cv=folds, n_jobs=n_jobs, error_score="raise")
     mean, std = report.loc["mean", "accuracy"], report.loc["std", "accuracy"]

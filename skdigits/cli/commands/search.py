@@ -56,7 +56,7 @@ def run(args, session):
     search = GridSearchCV(make_digit_pipeline(**params), grid, scoring="accuracy", cv=folds,
                           n_jobs=n_jobs, verbose=0 if args.quiet else 1, error_score="raise")
     n_candidates = len(grid["cnn__filters"]) * len(grid["cnn__optimizer"])
-    epochs = epochs_phrase(args.epochs, len(X) - len(X) // args.folds)
+    epochs = epochs_phrase(args.epochs, len(X) - len(X) // args.folds, params["precision"])
     session.info(f"Searching {n_candidates} candidates x {args.folds} folds on {len(X):,} digits, "
                  f"{epochs} each, then refitting the best on all of them...")
     search_time = session.fit(search, X, y)

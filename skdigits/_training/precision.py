@@ -25,8 +25,6 @@ __all__ = ["PRECISIONS", "cpu_computes_bfloat16", "resolve_precision", "training
 PRECISIONS = ("auto", "float32", "bfloat16")
 #: /proc/cpuinfo flags of the instruction sets that compute bfloat16 dot products in hardware.
 NATIVE_BFLOAT16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
-#: Layers (named by skdigits.network.architecture.describe) that stay float32 in a bfloat16 fit.
-FLOAT32_LAYERS = frozenset({"augment", "probabilities"})
 _CPUINFO = "/proc/cpuinfo"
 _CPUINFO_BYTES = 1 << 20  # one core's entry is ~2 KB; the first "flags" line is all we read
 
@@ -116,6 +114,7 @@ def training_precision(model, precision):
         yield
         return
     from skdigits._training.backend import keras
+    from skdigits.network.keras_model import FLOAT32_LAYERS
 
     layers = [layer for layer in model.layers
               if layer.name not in FLOAT32_LAYERS and not isinstance(layer, keras.layers.InputLayer)]

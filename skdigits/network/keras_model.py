@@ -18,7 +18,7 @@ from skdigits.network.augmentation import RandomDigitAffine
 from skdigits.network.cost import check_cost, network_cost
 from skdigits.utils import constraints
 
-__all__ = ["MAX_WEIGHTS", "build_cnn"]
+__all__ = ["FLOAT32_LAYERS", "MAX_WEIGHTS", "build_cnn"]
 
 layers = keras.layers
 
@@ -27,6 +27,10 @@ layers = keras.layers
 #: tutorial's network has 0.9 million. A larger request (``dense_units=10**9``)
 #: is refused before TensorFlow allocates anything.
 MAX_WEIGHTS = 25_000_000
+#: The layers (named by skdigits.network.architecture.describe) that compute in float32 under any dtype
+#: policy: in bfloat16, the warp's sampling coordinates near 28 would be off by 1/8 pixel, and the softmax's
+#: 8-bit mantissa would round probabilities near 1 and the loss computed from them (Keras' advice).
+FLOAT32_LAYERS = frozenset({"augment", "probabilities"})
 
 
 def build_cnn(
@@ -156,6 +160,11 @@ def build_cnn(
     return keras.Model(inputs, x, name="digit_cnn")
 
 
+def _dtype(layer):
+    """float32 for FLOAT32_LAYERS; None (the global policy) for the rest."""
+    return "float32" if layer.name in FLOAT32_LAYERS else None
+
+
 def _conv2d(layer, next_seed):
     c = layer.config
     return layers.Conv2D(c["filters"], c["kernel_size"], strides=c["strides"], padding=c["padding"],
@@ -165,19 +174,15 @@ def _conv2d(layer, next_seed):
 
 def _dense(layer, next_seed):
     c = layer.config
-    # The softmax stays float32 under a mixed global policy (Keras' advice): bfloat16's 8-bit mantissa would
-    # round probabilities near 1 and the loss computed from them.
-    dtype = "float32" if layer.activation == "softmax" else None
-    return layers.Dense(c["units"], activation=layer.activation, use_bias=c["use_bias"], dtype=dtype,
+    return layers.Dense(c["units"], activation=layer.activation, use_bias=c["use_bias"], dtype=_dtype(layer),
                         kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()), name=layer.name)
 
 
 # Layer.kind -> its Keras layer, made from the description and the network's seed stream. Each call to
 # next_seed() draws the next seed, in the layers' order, so the same seed gives the same network.
 _KERAS_LAYERS = {
-    # float32 under a mixed global policy too: in bfloat16, sampling coordinates near 28 would be off by 1/8 pixel.
     "augment": lambda layer, next_seed: RandomDigitAffine(**layer.config, seed=next_seed(), name=layer.name,
-                                                          dtype="float32"),
+                                                          dtype=_dtype(layer)),
     "conv2d": _conv2d,
     "batch_normalization": lambda layer, next_seed: layers.BatchNormalization(
         momentum=layer.config["momentum"], epsilon=layer.config["epsilon"], name=layer.name),

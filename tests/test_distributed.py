@@ -11,6 +11,10 @@ docs/user_guide/performance.rst), so both sides fit with one thread: the Dask
 workers get ``OMP_NUM_THREADS=1``, and the local reference runs in joblib's
 loky workers with ``inner_max_num_threads=1``. With the same thread count
 every fit is bit for bit the same, so the scores are compared exactly.
+
+The local reference is also the suite's grid search of a pipeline in worker
+processes (``n_jobs=2``): pickled estimators fitted and scored in other
+processes, then refitted here.
 """
 
 import logging

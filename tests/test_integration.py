@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from helpers import FAST
 from sklearn.base import clone, is_classifier
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, check_cv, cross_val_score
+from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
 from sklearn.pipeline import Pipeline
 
 from skdigits import CNNDigitClassifier, DigitImageTransformer, make_digit_pipeline
@@ -41,17 +41,6 @@ def test_make_digit_pipeline_routes_parameters():
     assert pipe.get_params()["cnn__epochs"] == 3
     pipe.set_params(cnn__optimizer="adam", cnn__filters=(4, 8))
     assert pipe[-1].optimizer == "adam" and pipe[-1].filters == (4, 8)
-
-
-def test_grid_search_over_filters_and_optimizers_in_worker_processes(small_digits):
-    # In this process (n_jobs=None), the same search runs in test_class_weight.py, test_examples.py and the CLI's.
-    X, y = small_digits
-    grid = {"cnn__filters": [(8,), (4, 8)], "cnn__optimizer": ["rmsprop", "adam"]}
-    search = GridSearchCV(_pipe(epochs=1), grid, cv=2, n_jobs=2).fit(X[:200], y[:200])
-    assert len(search.cv_results_["params"]) == 4
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
-    assert search.best_params_["cnn__optimizer"] in ("rmsprop", "adam")
-    assert search.predict(X[:5]).shape == (5,)
 
 
 def test_clone_and_params_round_trip(small_images):

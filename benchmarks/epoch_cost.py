@@ -11,6 +11,7 @@ phases of a shared machine hit every variant alike; the first epoch of each
 * ``batch-64``, ``batch-256``: twice the steps of half the images, or half
   the steps of twice the images;
 * ``valid-padding``: unpadded convolutions (about half the arithmetic);
+* ``valid-batch-256``: both of the last two changes;
 * ``float32``, ``bfloat16``: ``precision`` set (the defaults' ``"auto"``
   is one of the two, depending on the CPU: see
   :mod:`skdigits._training.precision`). Only CPUs with AVX512_BF16 or AMX
@@ -41,6 +42,7 @@ VARIANTS = {
     "batch-64": {"batch_size": 64},
     "batch-256": {"batch_size": 256},
     "valid-padding": {"padding": "valid"},
+    "valid-batch-256": {"padding": "valid", "batch_size": 256},
     "float32": {"precision": "float32"},
     "bfloat16": {"precision": "bfloat16"},
 }

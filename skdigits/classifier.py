@@ -26,6 +26,7 @@ from skdigits._training.loop import (
     PREDICT_BATCH,
     NonFiniteLossGuard,
     batches,
+    build_before_tracing,
     keras_verbose,
     network_arguments,
     network_temperature,
@@ -337,8 +338,7 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         thread with Python's default SIGINT handler installed (as in a script,
         a terminal or Jupyter); any other handler is left in charge.
         """
-        # Past KerasClassifier.fit, which would weight the classes on labels not yet validated: see
-        # _validate_sample_weight.
+        # Past KerasClassifier.fit, which weights classes on labels not yet validated (_validate_sample_weight).
         self.classes_ = None
         return super(KerasClassifier, self).fit(X, y, sample_weight=_weights_or_ones(self, sample_weight))
 
@@ -445,11 +445,11 @@ class CNNDigitClassifier(DocumentationLinkMixin, NetworkPickling, RestoreFitted,
         callbacks = [*self._fit_callbacks,
                      *training_callbacks(self, len(arrays[0]), validation is not None, precision)]
         guard = NonFiniteLossGuard()
-        # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can
-        # abort the process. history_ is recorded before the KeyboardInterrupt
-        # is raised (on leaving the block), so it matches the network kept.
+        # Ctrl-C stops at the end of a batch: raised inside TensorFlow it can abort the process. history_ is
+        # recorded before the KeyboardInterrupt is raised (on leaving the block), so it matches the network kept.
         with (deferred_keyboard_interrupt() as stop_on_ctrl_c, releasing_traced_gradients(),
               training_precision(self.model_, precision)):
+            build_before_tracing(self.model_, train)
             hist = self.model_.fit(
                 train,
                 epochs=int(initial_epoch) + int(epochs),

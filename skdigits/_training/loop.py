@@ -112,6 +112,30 @@ def batches(arrays, batch_size, shuffle_seed=None):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def build_before_tracing(model, dataset):
+    """Create the optimizer's and the compiled metrics' variables before ``fit`` traces its training step.
+
+    Without a distribution strategy, Keras' TensorFlow trainer leaves them to
+    the first trace of the training step. A ``tf.function`` that creates
+    variables is traced twice, and the second trace costs as much as the
+    first: a large share of a small network's fit (tracing runs once per
+    fit, whatever the data's size). Built beforehand, symbolically from the
+    dataset's element spec, the step is traced once and computes the same.
+    ``Model._symbolic_build`` is private to Keras, so a Keras without it
+    keeps the second trace.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled network.
+    dataset : tf.data.Dataset
+        The training batches (from :func:`batches`); only its element spec is read.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None:
+        build(data_batch=dataset.element_spec)  # TensorSpecs: their shapes and dtypes, no data
+
+
 class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):
     """Keras' TerminateOnNaN, quiet, and remembering where the loss stopped being finite.
 

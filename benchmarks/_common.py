@@ -84,6 +84,45 @@ def load_scaled(path, n=None):
     return (X / np.float32(255)).astype(np.float32)[..., None], y
 
 
+def row_range(text):
+    """``A:B`` as a slice of rows, for --train-rows and --heldout-rows."""
+    start, _, stop = text.partition(":")
+    return slice(int(start) if start else None, int(stop) if stop else None)
+
+
+def add_heldout_options(p):
+    """Add --heldout, --train-rows and --heldout-rows: which digits train and which score (see load_heldout_split)."""
+    p.add_argument("--heldout", type=Path, default=None,
+                   help="npz of digits in neither --train nor --test: train on all of --train and score these")
+    p.add_argument("--train-rows", type=row_range, default=slice(None), metavar="A:B",
+                   help="train on rows A to B-1 of --train, e.g. 0:42000 of mnist_train_50k.npz (default: all)")
+    p.add_argument("--heldout-rows", type=row_range, default=slice(None), metavar="A:B",
+                   help="score rows A to B-1 of --heldout, e.g. 42000:50000 of mnist_train_50k.npz (default: all)")
+
+
+def load_heldout_split(p, args):
+    """Return (X_fit, y_fit, X_val, y_val, source): the training and held-out digits the options name.
+
+    Without --heldout, a stratified 80/20 split of --train (seed 0). The test set is never loaded. Rows of one
+    file that would both train and score are refused through the parser ``p``.
+    """
+    from sklearn.model_selection import train_test_split
+
+    X, y = (a[args.train_rows] for a in load_scaled(args.train))
+    if args.heldout is None:
+        X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+        source = args.train.name
+    else:
+        X_val, y_val = (a[args.heldout_rows] for a in load_scaled(args.heldout))
+        if args.heldout.resolve() == args.train.resolve():
+            n = len(load_npz(args.train)[1])
+            if set(range(n)[args.train_rows]) & set(range(n)[args.heldout_rows]):
+                p.error("--train-rows and --heldout-rows overlap: a held-out digit must not be trained on")
+        (X_fit, y_fit), source = (X, y), f"{args.heldout.name}[{args.heldout_rows.start}:{args.heldout_rows.stop}]"
+    print(f"{len(X_fit)} training digits, {len(X_val)} held-out digits from {source}; test set unused", flush=True)
+    return X_fit, y_fit, X_val, y_val, source
+
+
 def _cpu():
     """The CPU's model name and the flags of ``CPU_FLAGS`` it has (Linux /proc/cpuinfo; elsewhere less)."""
     model, flags = platform.processor() or platform.machine(), set()

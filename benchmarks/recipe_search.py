@@ -27,12 +27,19 @@ for it.
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
-from _common import AccuracyCurve, accuracy_and_log_loss, load_scaled, parser, quiet_keras, table, write_results
+from _common import (
+    AccuracyCurve,
+    accuracy_and_log_loss,
+    add_heldout_options,
+    load_heldout_split,
+    parser,
+    quiet_keras,
+    table,
+    write_results,
+)
 
 # The candidates for the defaults. The reference is the tutorial's recipe; CHOSEN (below)
 # is skdigits.FAST_RECIPE, the package defaults (tests/test_recipes.py checks
@@ -180,12 +187,6 @@ for _params in ACCURATE_CANDIDATES.values():  # all measured in float32
 ACCURATE_CANDIDATES["strided-light-40ep-bf16"] = dict(ACCURATE_CANDIDATES[ACCURATE_CHOSEN], precision="bfloat16")
 
 
-def row_range(text):
-    """``A:B`` as a slice of rows, for --train-rows and --heldout-rows."""
-    start, _, stop = text.partition(":")
-    return slice(int(start) if start else None, int(stop) if stop else None)
-
-
 def run(name, params, seed, X, y, X_val, y_val):
     """Train one candidate; return its per-epoch training seconds and held-out accuracy."""
     from skdigits import CNNDigitClassifier
@@ -212,12 +213,7 @@ def main():
                    help='built-in names (default: the candidates for the defaults; ACCURATE_CANDIDATES by name), '
                         'or name={"key": value, ...} (a JSON object of parameters)')
     p.add_argument("--seeds", type=int, nargs="*", default=[0])
-    p.add_argument("--heldout", type=Path, default=None,
-                   help="npz of digits in neither --train nor --test: train on all of --train and score these")
-    p.add_argument("--train-rows", type=row_range, default=slice(None), metavar="A:B",
-                   help="train on rows A to B-1 of --train, e.g. 0:42000 of mnist_train_50k.npz (default: all)")
-    p.add_argument("--heldout-rows", type=row_range, default=slice(None), metavar="A:B",
-                   help="score rows A to B-1 of --heldout, e.g. 42000:50000 of mnist_train_50k.npz (default: all)")
+    add_heldout_options(p)
     p.add_argument("--dtype-policy", default=None, choices=["float32", "mixed_bfloat16", "mixed_float16"],
                    help="Keras' global dtype policy for every network (default: Keras' own, float32)")
     args = p.parse_args()
@@ -232,18 +228,7 @@ def main():
         else:
             candidates[spec] = {**CANDIDATES, **ACCURATE_CANDIDATES}[spec]
 
-    X, y = (a[args.train_rows] for a in load_scaled(args.train))
-    if args.heldout is None:
-        X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
-        source = args.train.name
-    else:
-        X_val, y_val = (a[args.heldout_rows] for a in load_scaled(args.heldout))
-        if args.heldout.resolve() == args.train.resolve():
-            n = len(load_scaled(args.train)[1])
-            if set(range(n)[args.train_rows]) & set(range(n)[args.heldout_rows]):
-                p.error("--train-rows and --heldout-rows overlap: a held-out digit must not be trained on")
-        (X_fit, y_fit), source = (X, y), f"{args.heldout.name}[{args.heldout_rows.start}:{args.heldout_rows.stop}]"
-    print(f"{len(X_fit)} training digits, {len(X_val)} held-out digits from {source}; test set unused")
+    X_fit, y_fit, X_val, y_val, source = load_heldout_split(p, args)
     results = {name: {"params": params, "runs": {}} for name, params in candidates.items()}
     for seed in args.seeds:
         for name, params in candidates.items():

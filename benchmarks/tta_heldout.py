@@ -1,7 +1,8 @@
 """Test-time augmentation: does averaging the probabilities of shifted, rotated or zoomed copies help?
 
 Splits the training digits 80/20 as ``recipe_search.py`` does (stratified,
-seed 0), trains a recipe on the 80 % and scores the 20 %: the original
+seed 0), or takes its --heldout digits (and rows), trains a recipe on the
+training part and scores the held-out part: the original
 images alone, and the mean of the probabilities over sets of views (1-pixel
 shifts in four directions, rotations of +/-8 degrees, zooms of 0.9 and 1.1,
 all of them). The test set is never loaded: this decides whether a
@@ -10,13 +11,17 @@ log-loss (the mean negative log-probability of the true class, which moves
 before accuracy does).
 
     python benchmarks/tta_heldout.py [--recipe fast --seeds 0 1]
+    python benchmarks/tta_heldout.py --recipe accurate --precision bfloat16 \\
+        --train ../shared/data/mnist_train_50k.npz --train-rows 0:42000 \\
+        --heldout ../shared/data/mnist_train_50k.npz --heldout-rows 42000:50000
 """
+
+import time
 
 import numpy as np
 from scipy import ndimage
-from sklearn.model_selection import train_test_split
 
-from _common import load_scaled, median, parser, table, write_results
+from _common import accuracy_and_log_loss, add_heldout_options, load_heldout_split, median, parser, table, write_results
 
 
 def shifted(X, dy, dx):
@@ -52,41 +57,50 @@ SETS = {
 }
 
 
+RECIPES = ("fast", "tutorial", "accurate")
+
+
 def main():
     p = parser(__doc__.splitlines()[0])
-    p.add_argument("--recipe", choices=("fast", "tutorial"), default="fast")
+    add_heldout_options(p)
+    p.add_argument("--recipe", choices=RECIPES, default="fast")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=None,
+                   help="override the recipe's precision (default: the recipe's own)")
     p.add_argument("--seeds", type=int, nargs="*", default=[0])
     args = p.parse_args()
 
-    from skdigits import FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier
+    import skdigits
+    from skdigits import CNNDigitClassifier
 
-    X, y = load_scaled(args.train)
-    X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+    X_fit, y_fit, X_val, y_val = load_heldout_split(p, args)[:4]
     views = {name: make(X_val) for name, make in VIEWS.items()}
-    recipe = FAST_RECIPE if args.recipe == "fast" else TUTORIAL_RECIPE
+    recipe = dict(getattr(skdigits, f"{args.recipe.upper()}_RECIPE"))
+    if args.precision:
+        recipe["precision"] = args.precision
     runs = {}
     for seed in args.seeds:
+        started = time.perf_counter()
         clf = CNNDigitClassifier(**recipe, random_state=seed).fit(X_fit, y_fit)
+        seconds = time.perf_counter() - started
         proba = {name: clf.predict_proba(images) for name, images in views.items()}
         truth = np.searchsorted(clf.classes_, y_val)
-        runs[seed] = {}
+        runs[seed] = {"fit_seconds": seconds}
         for name, members in SETS.items():
-            p_mean = np.mean([proba[v] for v in members], axis=0)
-            runs[seed][name] = {
-                "accuracy": float(np.mean(p_mean.argmax(axis=1) == truth)),
-                "log_loss": float(-np.mean(np.log(p_mean[np.arange(len(truth)), truth] + 1e-12))),
-            }
-        print(f"seed {seed}: " + ", ".join(f"{n} {r['accuracy']:.4f}" for n, r in runs[seed].items()), flush=True)
+            runs[seed][name] = dict(zip(("accuracy", "log_loss"),
+                                        accuracy_and_log_loss(np.mean([proba[v] for v in members], axis=0), truth)))
+        print(f"seed {seed} (fit {seconds:.0f} s): "
+              + ", ".join(f"{n} {runs[seed][n]['accuracy']:.4f}" for n in SETS), flush=True)
 
     summary = {}
     for name in SETS:
         summary[name] = {"accuracy": median([runs[s][name]["accuracy"] for s in args.seeds]),
                          "log_loss": median([runs[s][name]["log_loss"] for s in args.seeds])}
     write_results("tta_heldout", {
-        "recipe": args.recipe, "seeds": args.seeds,
+        "recipe": args.recipe, "precision": recipe["precision"], "seeds": args.seeds,
         "n_fit": len(X_fit), "n_val": len(X_val), "runs": runs, "summary": summary}, [table(
-        f"Test-time augmentation, the {args.recipe} recipe trained on {len(X_fit):,} training digits, scored on the "
-        f"other {len(X_val):,}; medians over seeds {', '.join(map(str, args.seeds))}; test set unused",
+        f"Test-time augmentation, the {args.recipe} recipe ({recipe['precision']}) trained on {len(X_fit):,} "
+        f"training digits, scored on {len(X_val):,} held-out digits; medians over seeds "
+        f"{', '.join(map(str, args.seeds))}; test set unused",
         ["views averaged", "held-out accuracy", "log-loss"],
         [[name, f"{r['accuracy']:.4f}", f"{r['log_loss']:.4f}"] for name, r in summary.items()])], args.json)
 

@@ -1,4 +1,8 @@
-"""joblib and pickle round trips, in this process and in a fresh one."""
+"""joblib and pickle round trips in this process, and the safe format's also in a fresh one.
+
+A joblib file reused bit for bit in a fresh process is ``examples/persist_and_reuse.py``'s job, which
+``tests/test_examples.py`` runs and checks.
+"""
 
 import pickle
 import subprocess
@@ -48,36 +52,6 @@ def test_bare_classifier_round_trips(small_images, tmp_path):
     clf = CNNDigitClassifier(**FAST).fit(X, y)
     joblib.dump(clf, tmp_path / "clf.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "clf.joblib").predict_proba(X), clf.predict_proba(X))
-
-
-def test_reuse_in_another_process_bit_for_bit(small_digits, tmp_path):
-    """A script that defines nothing but data saves; another script loads and predicts."""
-    X, y = small_digits
-    np.save(tmp_path / "X.npy", X)
-    np.save(tmp_path / "y.npy", y)
-    _run(
-        """
-        import joblib, numpy as np
-        from skdigits import make_digit_pipeline
-        X, y = np.load("X.npy"), np.load("y.npy")
-        pipe = make_digit_pipeline(image_shape=(8, 8), scale=16, filters=(8,), kernel_sizes=3,
-                                   dense_units=16, epochs=2, batch_size=32, random_state=0)
-        pipe.fit(X, y)
-        joblib.dump(pipe, "model.joblib")
-        np.save("saved_proba.npy", pipe.predict_proba(X))
-        """,
-        tmp_path,
-    )
-    _run(
-        """
-        import joblib, numpy as np
-        np.save("loaded_proba.npy", joblib.load("model.joblib").predict_proba(np.load("X.npy")))
-        """,
-        tmp_path,
-    )
-    saved, loaded = np.load(tmp_path / "saved_proba.npy"), np.load(tmp_path / "loaded_proba.npy")
-    assert saved.shape == (len(y), 10)
-    assert saved.tobytes() == loaded.tobytes()
 
 
 # ---------------------------------------------------------------- the safe format

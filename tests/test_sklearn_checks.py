@@ -15,8 +15,8 @@ from skdigits import CNNDigitClassifier, CNNEnsembleClassifier, DigitImageTransf
 # With one, check_classifiers_train's 0.83 training accuracy failed for 1 of
 # 12 seeds (0.823); with two the lowest of the 12 was 0.917. The smallest
 # network that passes them: with filters=(4,) or dense_units=8 it fails for
-# some seeds, and no fit gets cheaper (each costs ~0.55 s of CPU, nearly all
-# of it Keras tracing its train and predict functions, whatever the size).
+# some seeds, and no fit gets cheaper: nearly all of a fit's CPU time is
+# Keras tracing its train and predict functions (once each), whatever the size.
 FAST_CHECKS = dict(
     image_shape=(1, -1),
     filters=(8,),

@@ -4,9 +4,9 @@ Each script runs once, in its own Python process, with ``SKDIGITS_FAST=1``
 (1 epoch, a few hundred digits, a tiny network) and
 ``SKDIGITS_EXAMPLE_OUTPUT`` pointing at a fresh temporary folder, which is
 also its working directory: a script that wrote anywhere else, or left a
-stray file, fails here. The scripts start together, two at a time, when the
-first test asks for them; each test then checks one script's exit status,
-its printed results and the files it wrote.
+stray file, fails here. A script starts when its test first asks for it,
+with the next one beside it (two at a time); each test then checks one
+script's exit status, its printed results and the files it wrote.
 """
 
 import ast
@@ -42,17 +42,40 @@ def _run(name, folder):
     )
 
 
+class ExampleRuns:
+    """Each example run at most once, when a test first asks for it, with the next one started beside it.
+
+    Started lazily, not all at once: pytest-xdist may hand this module's tests to two workers, and each
+    would then have run every example.
+    """
+
+    def __init__(self, folders, pool):
+        self.folders, self._pool, self._futures = folders, pool, {}
+
+    def _start(self, name):
+        if name not in self._futures:
+            self._futures[name] = self._pool.submit(_run, name, self.folders[name])
+
+    def get(self, name):
+        """Return (future of the run, output folder) of one example; start the example after it too."""
+        self._start(name)
+        following = SCRIPTS[SCRIPTS.index(name) + 1:]
+        if following:
+            self._start(following[0])
+        return self._futures[name], self.folders[name]
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Start every example (two at a time); map its name to (future of the run, output folder)."""
+    """The examples' runs, two at a time, each in its own output folder."""
     folders = {name: tmp_path_factory.mktemp(name.removesuffix(".py")) for name in SCRIPTS}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        yield {name: (pool.submit(_run, name, folder), folder) for name, folder in folders.items()}
+        yield ExampleRuns(folders, pool)
 
 
 def finished(runs, name, expected_files):
     """Wait for one example; check it succeeded and wrote exactly ``expected_files``."""
-    future, folder = runs[name]
+    future, folder = runs.get(name)
     proc = future.result()
     assert proc.returncode == 0, f"{name} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
     assert "Traceback" not in proc.stderr, proc.stderr

@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 
 def _python(code, **env):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
@@ -39,17 +41,6 @@ def test_unknown_attribute():
     assert "module 'skdigits' has no attribute 'nope'" in done.stderr
 
 
-def test_tensorflow_start_up_noise_is_hidden_unless_asked():
-    code = "from skdigits import CNNDigitClassifier; import skdigits._training.backend as b; b.tf.constant(1)"
-    quiet = _python(code, SKDIGITS_TF_LOGS="0")
-    assert quiet.returncode == 0, quiet.stderr
-    assert quiet.stderr == ""
-    loud = _python(code, SKDIGITS_TF_LOGS="1", TF_CPP_MIN_LOG_LEVEL="0")
-    assert loud.returncode == 0
-    # At log level 0 TensorFlow always announces itself (oneDNN, CPU features).
-    assert loud.stderr.strip(), "SKDIGITS_TF_LOGS=1 should let TensorFlow's own logs through"
-
-
 def _tensorflow_threads():
     from skdigits._training.backend import tf
 
@@ -57,13 +48,39 @@ def _tensorflow_threads():
             tf.config.threading.get_inter_op_parallelism_threads())
 
 
-def test_omp_num_threads_bounds_tensorflow_threads():
+@pytest.fixture(scope="module")
+def started_tensorflow():
+    """Two fresh processes that start TensorFlow through skdigits and print its thread counts.
+
+    "quiet": the defaults' logs, with OMP_NUM_THREADS=1; "loud": TensorFlow's logs asked for, with
+    OMP_NUM_THREADS unset. Both start at once: each spends seconds importing TensorFlow.
+    """
     code = "from test_import import _tensorflow_threads; print(*_tensorflow_threads())"
-    tests = os.path.dirname(__file__)
-    bounded = _python(code, OMP_NUM_THREADS="1", PYTHONPATH=tests)
+    envs = {"quiet": dict(SKDIGITS_TF_LOGS="0", OMP_NUM_THREADS="1"),
+            "loud": dict(SKDIGITS_TF_LOGS="1", TF_CPP_MIN_LOG_LEVEL="0", OMP_NUM_THREADS="")}
+    children = {name: subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                       text=True, env={**os.environ, "PYTHONPATH": os.path.dirname(__file__), **env})
+                for name, env in envs.items()}
+    done = {}
+    for name, child in children.items():
+        out, err = child.communicate(timeout=300)
+        done[name] = subprocess.CompletedProcess(child.args, child.returncode, out, err)
+    return done
+
+
+def test_tensorflow_start_up_noise_is_hidden_unless_asked(started_tensorflow):
+    quiet, loud = started_tensorflow["quiet"], started_tensorflow["loud"]
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert loud.returncode == 0, loud.stderr
+    # At log level 0 TensorFlow always announces itself (oneDNN, CPU features).
+    assert loud.stderr.strip(), "SKDIGITS_TF_LOGS=1 should let TensorFlow's own logs through"
+
+
+def test_omp_num_threads_bounds_tensorflow_threads(started_tensorflow):
+    bounded, default = started_tensorflow["quiet"], started_tensorflow["loud"]
     assert bounded.returncode == 0, bounded.stderr
     assert bounded.stdout.split() == ["1", "1"]
-    default = _python(code, OMP_NUM_THREADS="", PYTHONPATH=tests)
     assert default.stdout.split() == ["0", "0"]  # 0: TensorFlow sizes its pools to every core
 
 

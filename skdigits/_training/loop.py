@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from skdigits._training.backend import keras, tf
 from skdigits.exceptions import DataError, TrainingDivergedError
+from skdigits.utils.compat import keras_symbolic_build
 
 #: Batch size of the validation pass.
 PREDICT_BATCH = 1024
@@ -121,8 +122,8 @@ def build_before_tracing(model, dataset):
     first: a large share of a small network's fit (tracing runs once per
     fit, whatever the data's size). Built beforehand, symbolically from the
     dataset's element spec, the step is traced once and computes the same.
-    ``Model._symbolic_build`` is private to Keras, so a Keras without it
-    keeps the second trace.
+    The hook is private to Keras, so a Keras without it
+    keeps the second trace (:func:`skdigits.utils.compat.keras_symbolic_build`).
 
     Parameters
     ----------
@@ -131,9 +132,8 @@ def build_before_tracing(model, dataset):
     dataset : tf.data.Dataset
         The training batches (from :func:`batches`); only its element spec is read.
     """
-    build = getattr(model, "_symbolic_build", None)
-    if build is not None:
-        build(data_batch=dataset.element_spec)  # TensorSpecs: their shapes and dtypes, no data
+    # The spec, not a batch: reading one would spend one of the dataset's seeded per-pass shuffles.
+    keras_symbolic_build(model, dataset.element_spec)
 
 
 class NonFiniteLossGuard(keras.callbacks.TerminateOnNaN):

@@ -46,6 +46,7 @@ __all__ = [
     "StrOptions",
     "check_scikeras_hooks",
     "install_keras_pickling",
+    "keras_symbolic_build",
     "make_constraint",
     "scikeras_classifier",
     "scikeras_version",
@@ -188,6 +189,35 @@ def install_keras_pickling():
     import scikeras
 
     return scikeras
+
+
+# ---- Keras: Model._symbolic_build (checked on Keras 3.15.1) --------------------------
+def keras_symbolic_build(model, data_spec):
+    """Build a compiled model's optimizer and metric variables from a batch's spec; False if Keras lacks the hook.
+
+    Keras' TensorFlow trainer calls ``Model._symbolic_build`` itself only
+    under a distribution strategy; otherwise the variables are created while
+    ``fit`` traces its training step, which ``tf.function`` then traces a
+    second time (see :func:`skdigits._training.loop.build_before_tracing`).
+    It reads only the shapes and dtypes of ``data_spec``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A compiled network.
+    data_spec : tuple of tf.TensorSpec
+        The spec of a training batch: (images, labels) or (images, labels, sample weights).
+
+    Returns
+    -------
+    bool
+        Whether the hook existed and ran.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is None:
+        return False
+    build(data_batch=data_spec)
+    return True
 
 
 # ---- TensorFlow: ops._gradient_registry (checked on TF 2.21.0) -----------------------

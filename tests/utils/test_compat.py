@@ -180,3 +180,22 @@ def test_tensorflows_gradient_registry_is_where_we_look_and_custom_gradients_lan
         added = set(registry) - before
         assert added and all(name.startswith("CustomGradient-") for name in added)
     assert not set(registry) & added  # released once no fit runs
+
+
+# ---- Keras: the symbolic build ----------------------------------------------------------
+
+def test_keras_symbolic_build_builds_the_optimizer_and_metrics_from_a_spec_alone():
+    from skdigits._training.backend import keras, tf
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    metric_variables = len(model.metrics_variables)
+    spec = (tf.TensorSpec((None, 4), tf.float32), tf.TensorSpec((None,), tf.int64))
+    assert not model.optimizer.built
+    assert compat.keras_symbolic_build(model, spec), "Keras lost Model._symbolic_build: every fit traces twice"
+    assert model.optimizer.built
+    assert len(model.metrics_variables) > metric_variables
+    weights = [w.copy() for w in model.get_weights()]
+    compat.keras_symbolic_build(model, spec)  # built already: nothing changes
+    for before, after in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(before, after)

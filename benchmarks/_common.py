@@ -108,16 +108,19 @@ def load_heldout_split(p, args):
     """
     from sklearn.model_selection import train_test_split
 
-    X, y = (a[args.train_rows] for a in load_scaled(args.train))
+    X_all, y_all = load_scaled(args.train)
+    X, y = X_all[args.train_rows], y_all[args.train_rows]
     if args.heldout is None:
         X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
         source = args.train.name
     else:
-        X_val, y_val = (a[args.heldout_rows] for a in load_scaled(args.heldout))
-        if args.heldout.resolve() == args.train.resolve():
-            n = len(load_npz(args.train)[1])
-            if set(range(n)[args.train_rows]) & set(range(n)[args.heldout_rows]):
+        same_file = args.heldout.resolve() == args.train.resolve()
+        if same_file:  # the file is loaded once; its rows must not both train and score
+            rows = range(len(y_all))
+            if set(rows[args.train_rows]) & set(rows[args.heldout_rows]):
                 p.error("--train-rows and --heldout-rows overlap: a held-out digit must not be trained on")
+        X_other, y_other = (X_all, y_all) if same_file else load_scaled(args.heldout)
+        X_val, y_val = X_other[args.heldout_rows], y_other[args.heldout_rows]
         (X_fit, y_fit), source = (X, y), f"{args.heldout.name}[{args.heldout_rows.start}:{args.heldout_rows.stop}]"
     print(f"{len(X_fit)} training digits, {len(X_val)} held-out digits from {source}; test set unused", flush=True)
     return X_fit, y_fit, X_val, y_val, source

@@ -13,6 +13,7 @@ import shutil
 
 from skdigits.exceptions import OutputPathError
 from skdigits.utils.atomic import temp_path_beside
+from skdigits.utils.no_replace import rename_no_replace
 
 __all__ = ["check_new_folder", "write_saved_model"]
 
@@ -89,10 +90,11 @@ def write_saved_model(function, networks, path):
             with guard.raising(), contextlib.redirect_stdout(io.StringIO()):  # write_out prints the signature
                 archive.write_out(temp)
             guard.check()
-            if os.path.lexists(target):  # a rename onto an empty folder would succeed and replace it
+            try:  # os.rename would replace an empty folder that appeared meanwhile
+                rename_no_replace(temp, target)
+            except FileExistsError:
                 raise OutputPathError(f"cannot write {os.fspath(path)!r}: it appeared while the SavedModel was "
-                                      "written; nothing was replaced.")
-            os.rename(temp, target)
+                                      "written; nothing was replaced.") from None
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise

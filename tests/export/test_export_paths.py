@@ -86,3 +86,20 @@ def _umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_a_saved_model_never_replaces_a_folder_that_appears_while_it_is_written(pipeline, tmp_path, monkeypatch):
+    from skdigits._training.backend import keras
+
+    archive_type = type(keras.export.ExportArchive())
+    write_out = archive_type.write_out
+    target = tmp_path / "model"
+
+    def write_out_then_someone_creates_the_target(self, filepath, *args, **kwargs):
+        write_out(self, filepath, *args, **kwargs)
+        target.mkdir()
+
+    monkeypatch.setattr(archive_type, "write_out", write_out_then_someone_creates_the_target)
+    with pytest.raises(OutputPathError, match="appeared while the SavedModel was written"):
+        export_model(pipeline, target, format="savedmodel")
+    assert os.listdir(target) == [] and leftovers(tmp_path) == []

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 
 from skdigits.exceptions import InvalidParameterError
 
@@ -12,21 +13,63 @@ OPSET = 17
 
 
 def require_onnx():
-    """Import tf2onnx, or say which extra installs it.
+    """Import tf2onnx, or say which extra installs it, or why the installed one cannot be used.
 
     Raises
     ------
     skdigits.exceptions.InvalidParameterError
-        If tf2onnx or onnx is not installed (``format="onnx"`` cannot be served).
+        If tf2onnx or onnx is not installed, or is installed but fails to
+        import (``format="onnx"`` cannot be served).
     """
     try:
         import onnx  # noqa: F401 (tf2onnx needs it; checked here for a clear message)
         import tf2onnx
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("onnx", "tf2onnx"):
+            raise InvalidParameterError(_broken_install_message(exc)) from exc
         raise InvalidParameterError(
             f"format='onnx' needs tf2onnx and onnx ({exc}); install them with: pip install 'skdigits[export]'"
         ) from None
+    except Exception as exc:  # installed, but at versions that do not work together
+        raise InvalidParameterError(_broken_install_message(exc)) from exc
     return tf2onnx
+
+
+# onnx 1.18 and newer use ml_dtypes' float4 types, new in ml-dtypes 0.5; TensorFlow 2.16-2.18 pin older
+# ml-dtypes, and some onnx releases do not declare the floor, so pip can install a pair that fails on import.
+_ONNX_NEEDS_NEW_ML_DTYPES = (1, 18)
+_ML_DTYPES_WITH_FLOAT4 = (0, 5)
+
+
+def _broken_install_message(exc, versions=None):
+    """What to do when tf2onnx or onnx is installed but fails to import with ``exc``."""
+    versions = _installed_versions() if versions is None else versions
+    listed = ", ".join(f"{name} {version or 'not installed'}" for name, version in versions.items())
+    cause = f"format='onnx' needs tf2onnx and onnx, which fail to import here ({type(exc).__name__}: {exc}; {listed})"
+    onnx, ml_dtypes = _release(versions.get("onnx")), _release(versions.get("ml-dtypes"))
+    if onnx and ml_dtypes and onnx >= _ONNX_NEEDS_NEW_ML_DTYPES and ml_dtypes < _ML_DTYPES_WITH_FLOAT4:
+        return (f"{cause}. onnx 1.18 and newer need ml-dtypes 0.5 or newer, which this TensorFlow does not allow; "
+                "install an onnx that works with it: pip install 'onnx==1.17.*'")
+    return f"{cause}. Reinstall the extra so that pip picks versions that fit: pip install --force-reinstall " \
+           "'skdigits[export]'"
+
+
+def _installed_versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("onnx", "tf2onnx", "ml-dtypes", "tensorflow"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = None
+    return found
+
+
+def _release(text):
+    """``"1.19.0"`` -> ``(1, 19)``; None for None or an unreadable version."""
+    match = re.match(r"(\d+)\.(\d+)", text or "")
+    return (int(match[1]), int(match[2])) if match else None
 
 
 def class_labels(classes):

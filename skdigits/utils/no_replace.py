@@ -4,9 +4,10 @@
 and a check with ``os.path.lexists`` just before leaves a window in which
 one can appear. Linux's ``renameat2(RENAME_NOREPLACE)`` and macOS's
 ``renamex_np(RENAME_EXCL)`` make the check and the rename one step. Where
-neither exists (Windows, whose rename never replaces, and old C libraries),
-or the file system does not support the flag, the check-then-rename is what
-remains.
+neither exists (Windows, glibc before 2.28, Linux before 3.15), or the call
+fails for any other reason than an existing target (a file system without
+the flag, a sandbox that forbids the call), the check-then-rename is what
+remains: a real failure then comes back from ``os.rename`` itself.
 """
 
 import ctypes
@@ -20,16 +21,16 @@ __all__ = ["rename_no_replace", "kernel_refuses_replacing"]
 _AT_FDCWD = -100
 _RENAME_NOREPLACE = 1  # linux/fs.h
 _RENAME_EXCL = 0x4  # macOS sys/stdio.h
-# The file system (or an old kernel) lacks the flag: fall back to check-then-rename.
-_FLAG_UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, getattr(errno, "ENOTSUP", errno.EINVAL)}
 
 
 @functools.lru_cache(maxsize=1)
 def _kernel_rename():
     """A function ``(source, target) -> errno or 0`` that renames without replacing, or None."""
+    if not (sys.platform.startswith("linux") or sys.platform == "darwin"):
+        return None  # Windows: no process-wide C library to look in, and its rename never replaces anyway
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-    except OSError:  # Windows: no process-wide C library to look in
+    except OSError:
         return None
     if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
         call = libc.renameat2
@@ -76,16 +77,21 @@ def rename_no_replace(source, target):
     ------
     FileExistsError
         If something exists at ``target``; ``source`` is left where it was.
+    ValueError
+        If a path holds a null byte.
     OSError
         If the rename fails otherwise.
     """
+    source_bytes, target_bytes = os.fsencode(source), os.fsencode(target)
+    if b"\0" in source_bytes or b"\0" in target_bytes:  # C would read only up to it: another path
+        raise ValueError(f"embedded null byte in {source!r} or {target!r}")
     rename = _kernel_rename()
     if rename is not None:
-        code = rename(os.fsencode(source), os.fsencode(target))
+        code = rename(source_bytes, target_bytes)
         if code == 0:
             return
-        if code not in _FLAG_UNSUPPORTED:  # OSError picks the subclass: FileExistsError for EEXIST
-            raise OSError(code, os.strerror(code), source, None, target)
+        if code == errno.EEXIST:
+            raise FileExistsError(code, os.strerror(code), source, None, target)
     if os.path.lexists(target):
-        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), source, None, target)
     os.rename(source, target)

@@ -1,5 +1,6 @@
 """rename_no_replace: nothing at the target is ever replaced, not even an empty folder that appears late."""
 
+import errno
 import os
 
 import pytest
@@ -21,9 +22,15 @@ def make(kind, path, elsewhere):
 
 @pytest.fixture(params=["kernel", "check-then-rename"])
 def way(request, monkeypatch):
-    if request.param == "kernel" and not kernel_refuses_replacing():
-        pytest.skip("this C library has no rename that refuses an existing target")
-    if request.param == "check-then-rename":
+    if request.param == "kernel":
+        if not kernel_refuses_replacing():
+            pytest.skip("this C library has no rename that refuses an existing target")
+
+        def no_fallback(*args):  # a file system without the flag would otherwise pass as the kernel's refusal
+            raise AssertionError("fell back to os.rename")
+
+        monkeypatch.setattr(os, "rename", no_fallback)
+    else:
         monkeypatch.setattr(no_replace, "_kernel_rename", lambda: None)
     return request.param
 
@@ -49,9 +56,32 @@ def test_renames_onto_a_free_name(tmp_path, way):
     assert target.is_dir() and not source.exists()
 
 
-def test_other_failures_are_os_errors_naming_both_paths(tmp_path, way):
-    with pytest.raises(FileNotFoundError, match="missing"):
+def test_other_failures_are_os_errors_naming_both_paths(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="missing.* -> .*target"):
         rename_no_replace(str(tmp_path / "missing"), str(tmp_path / "target"))
+
+
+def test_a_kernel_call_that_fails_otherwise_falls_back_to_check_then_rename(tmp_path, monkeypatch):
+    # A sandbox that forbids renameat2 (EPERM), a file system without the flag (EINVAL): os.rename decides.
+    monkeypatch.setattr(no_replace, "_kernel_rename", lambda: lambda source, target: errno.EPERM)
+    source, target = tmp_path / "new", tmp_path / "target"
+    source.mkdir()
+    rename_no_replace(str(source), str(target))
+    assert target.is_dir()
+    source.mkdir()
+    with pytest.raises(FileExistsError):
+        rename_no_replace(str(source), str(target))
+
+
+@pytest.mark.parametrize("which", ["source", "target"])
+def test_a_null_byte_is_refused_not_cut_short(tmp_path, which):
+    source, target = tmp_path / "new", tmp_path / "target"
+    source.mkdir()
+    paths = {"source": str(source), "target": str(target)}
+    paths[which] += "\0x"
+    with pytest.raises(ValueError, match="null byte"):
+        rename_no_replace(paths["source"], paths["target"])
+    assert source.is_dir() and not target.exists()
 
 
 def test_the_kernel_refuses_even_when_a_check_would_have_passed(tmp_path, monkeypatch):

@@ -38,7 +38,9 @@ def floors(specs):
     """``{name: floor}`` of ``name>=floor`` specs (``dask[distributed]`` is dask; ``skdigits[...]`` is skipped)."""
     found = {}
     for spec in specs:
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(>=\s*([0-9][0-9.]*))?\s*", spec)
+        # A floor may be followed by exclusions of broken releases (",!=X"): they are not claims.
+        match = re.fullmatch(
+            r"\s*([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(>=\s*([0-9][0-9.]*)(\s*,\s*!=\s*[0-9][0-9.]*)*)?\s*", spec)
         if match is None or (match.group(3) is None and _name(match.group(1)) != "skdigits"):
             sys.exit(f"pyproject.toml: {spec!r} is not of the form name>=X.Y; give every dependency a floor")
         if match.group(3):

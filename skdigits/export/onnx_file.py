@@ -35,9 +35,9 @@ def require_onnx():
     return tf2onnx
 
 
-# onnx 1.18 and newer use ml_dtypes' float4 types, new in ml-dtypes 0.5; TensorFlow 2.16-2.18 pin older
-# ml-dtypes, and some onnx releases do not declare the floor, so pip can install a pair that fails on import.
-_ONNX_NEEDS_NEW_ML_DTYPES = (1, 18)
+# onnx 1.19 and newer use ml_dtypes' float4 types, new in ml-dtypes 0.5; TensorFlow 2.16-2.18 pin older
+# ml-dtypes. onnx 1.19.0 does not declare the floor (the export extra excludes it, but it may be installed).
+_ONNX_NEEDS_NEW_ML_DTYPES = (1, 19)
 _ML_DTYPES_WITH_FLOAT4 = (0, 5)
 
 
@@ -48,10 +48,10 @@ def _broken_install_message(exc, versions=None):
     cause = f"format='onnx' needs tf2onnx and onnx, which fail to import here ({type(exc).__name__}: {exc}; {listed})"
     onnx, ml_dtypes = _release(versions.get("onnx")), _release(versions.get("ml-dtypes"))
     if onnx and ml_dtypes and onnx >= _ONNX_NEEDS_NEW_ML_DTYPES and ml_dtypes < _ML_DTYPES_WITH_FLOAT4:
-        return (f"{cause}. onnx 1.18 and newer need ml-dtypes 0.5 or newer, which this TensorFlow does not allow; "
+        return (f"{cause}. onnx 1.19 and newer need ml-dtypes 0.5 or newer, which this TensorFlow does not allow; "
                 "install an onnx that works with it: pip install 'onnx==1.17.*'")
-    return f"{cause}. Reinstall the extra so that pip picks versions that fit: pip install --force-reinstall " \
-           "'skdigits[export]'"
+    return (f"{cause}. `pip check` names the versions that conflict; skdigits is tested with onnx 1.17 and "
+            "tf2onnx 1.17 on TensorFlow 2.16, and with the newest of all three")
 
 
 def _installed_versions():

@@ -95,11 +95,10 @@ def test_a_saved_model_never_replaces_a_folder_that_appears_while_it_is_written(
     if not kernel_refuses_replacing():
         pytest.skip("this C library has no rename that refuses an existing target")
     archive_type = type(keras.export.ExportArchive())
-    write_out = archive_type.write_out
     target = tmp_path / "model"
 
     def write_out_then_someone_creates_the_target(self, filepath, *args, **kwargs):
-        write_out(self, filepath, *args, **kwargs)
+        os.makedirs(os.path.join(filepath, "variables"))  # stands in for a written SavedModel
         target.mkdir()
         # ... just after any check could have looked: only the rename itself can still refuse.
         monkeypatch.setattr(os.path, "lexists", lambda path: False)

@@ -5,6 +5,7 @@ import logging
 import re
 
 from skdigits.exceptions import InvalidParameterError
+from skdigits.utils.versions import installed_versions
 
 __all__ = ["OPSET", "write_onnx", "require_onnx", "class_labels"]
 
@@ -55,15 +56,7 @@ def _broken_install_message(exc, versions=None):
 
 
 def _installed_versions():
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for name in ("onnx", "tf2onnx", "ml-dtypes", "tensorflow"):
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
+    return installed_versions(("onnx", "tf2onnx", "ml-dtypes", "tensorflow"))
 
 
 def _release(text):

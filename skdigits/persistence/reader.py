@@ -29,6 +29,7 @@ from skdigits.persistence import manifest as mf
 from skdigits.persistence.archive import open_archive, read_member
 from skdigits.persistence.files import ZIP_MAGIC, describe_start, is_joblib, open_model_file
 from skdigits.persistence.parameters import params_from_json
+from skdigits.utils.versions import installed_versions as utils_installed_versions
 
 __all__ = ["load_safe", "Estimators", "ESTIMATORS", "FORMAT", "FORMAT_VERSION", "MANIFEST", "VERSIONED",
            "installed_versions"]
@@ -51,15 +52,7 @@ def class_named(kind):
 
 def installed_versions():
     """``{library: version or None}`` of the libraries a saved model depends on."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    found = {}
-    for name in VERSIONED:
-        try:
-            found[name] = version(name)
-        except PackageNotFoundError:
-            found[name] = None
-    return found
+    return utils_installed_versions(VERSIONED)
 
 
 class Estimators:

@@ -57,7 +57,7 @@ def kernel_refuses_replacing():
     bool
         True on Linux with glibc 2.28 or newer (``renameat2``) and on macOS
         (``renamex_np``); a file system may still lack the flag, and then
-        :func:`rename_no_replace` checks first.
+        :func:`rename_no_replace` falls back to checking first.
     """
     return _kernel_rename() is not None
 

@@ -6,9 +6,11 @@ Trains ``CNNEnsembleClassifier(CNNDigitClassifier(**FAST_RECIPE), n_estimators=k
 ``ACCURATE_RECIPE``) and reports the test accuracy, log-loss and ECE of
 every member and of the ensemble as members are added, and the training and
 prediction times. ``--n-train 42000`` with ``--train
-../shared/data/mnist_train_50k.npz`` trains on a Kaggle-sized ``train.csv``
-(digits 42,000-49,999 are never loaded: they are kept for choosing
-recipes). Nothing is chosen on the test set.
+../shared/data/mnist_train_50k.npz`` trains on the first 42,000 digits, as
+many as Kaggle's ``train.csv`` holds; digits 42,000-49,999 are never
+trained on (they are kept for choosing recipes), and a ``--train`` file of
+more than 42,000 digits needs ``--n-train``. Nothing is chosen on the test
+set.
 
     python benchmarks/best_accuracy.py [--members 5 --recipe fast --seed 0]
                                        [--train ../shared/data/mnist_train_50k.npz --n-train 42000]
@@ -38,6 +40,9 @@ def main():
     from skdigits import ACCURATE_RECIPE, FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier, CNNEnsembleClassifier
 
     X, y = load_scaled(args.train, args.n_train)
+    if len(X) > KAGGLE_TRAIN_SIZE:
+        p.error(f"{args.train} holds {len(X):,} digits: pass --n-train {KAGGLE_TRAIN_SIZE} (or fewer), since digits "
+                f"{KAGGLE_TRAIN_SIZE:,} and beyond are kept for choosing recipes")
     X_test, y_test = load_scaled(args.test)
     recipe = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE, "accurate": ACCURATE_RECIPE}[args.recipe]
     ensemble = CNNEnsembleClassifier(CNNDigitClassifier(**recipe), n_estimators=args.members,
@@ -49,6 +54,7 @@ def main():
     member_proba = [m.predict_proba(X_test) for m in ensemble.estimators_]
     predict_seconds = time.perf_counter() - start
     classes = np.searchsorted(ensemble.classes_, y_test)
+    assert np.array_equal(ensemble.classes_[classes], y_test), "a test digit's class was never trained on"
     members = [scores(proba, classes) for proba in member_proba]
     # The ensemble after each added member: its probabilities are their mean.
     running = [scores(np.mean(member_proba[: k + 1], axis=0), classes) for k in range(len(member_proba))]

@@ -7,7 +7,7 @@ the 10,000 MNIST test digits. The recipes alternate within each seed, as in
 (``keras-tutorial``), the defaults and ``ACCURATE_RECIPE`` (``--recipes``
 adds ``tutorial``, ``TUTORIAL_RECIPE``), and ``--ensemble k`` averages the
 ``ACCURATE_RECIPE`` networks of seeds 0 to k-1. Digits 42,000-49,999 are
-never loaded here: they are kept for choosing recipes (``recipe_search.py
+never trained on here: they are kept for choosing recipes (``recipe_search.py
 --train-rows 0:42000 --heldout-rows 42000:50000``). The docs build plots
 accuracy against training time from ``results/kaggle_frontier.json``.
 

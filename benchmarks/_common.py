@@ -84,6 +84,31 @@ def load_scaled(path, n=None):
     return (X / np.float32(255)).astype(np.float32)[..., None], y
 
 
+KAGGLE_TRAIN_SIZE = 42_000  # Kaggle's train.csv; digits from here on in mnist_train_50k.npz choose recipes
+
+
+def add_n_train_option(p, default=None):
+    """Add --n-train: train on the first N digits of --train, at most a Kaggle-sized 42,000."""
+    p.add_argument("--n-train", type=int, default=default,
+                   help=f"train on the first N digits of --train (at most {KAGGLE_TRAIN_SIZE:,}; default: "
+                        f"{'all' if default is None else '%(default)s'})")
+
+
+def load_kaggle_sized(p, args):
+    """Return (X, y): the first ``args.n_train`` digits of ``args.train`` (scaled, as :func:`load_scaled`).
+
+    Refuses (``p.error``) more than 42,000 training digits, whether asked for or in a file given without
+    --n-train: digits 42,000-49,999 of mnist_train_50k.npz are kept for choosing recipes.
+    """
+    if args.n_train is not None and not 0 < args.n_train <= KAGGLE_TRAIN_SIZE:
+        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: digits 42,000-49,999 are kept for choosing recipes")
+    X, y = load_scaled(args.train, args.n_train)
+    if len(X) > KAGGLE_TRAIN_SIZE:
+        p.error(f"{args.train} holds {len(X):,} digits: pass --n-train {KAGGLE_TRAIN_SIZE} (or fewer), since digits "
+                f"{KAGGLE_TRAIN_SIZE:,} and beyond are kept for choosing recipes")
+    return X, y
+
+
 def row_range(text):
     """``A:B`` as a slice of rows, for --train-rows and --heldout-rows."""
     start, _, stop = text.partition(":")

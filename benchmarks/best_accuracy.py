@@ -21,9 +21,7 @@ import time
 import numpy as np
 from calibration import scores
 
-from _common import load_scaled, parser, table, write_results
-
-KAGGLE_TRAIN_SIZE = 42_000
+from _common import add_n_train_option, load_kaggle_sized, load_scaled, parser, table, write_results
 
 
 def main():
@@ -31,18 +29,12 @@ def main():
     p.add_argument("--members", type=int, default=5)
     p.add_argument("--recipe", choices=("fast", "tutorial", "accurate"), default="fast")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n-train", type=int, default=None,
-                   help=f"train on the first N digits of --train (at most {KAGGLE_TRAIN_SIZE:,}; default: all)")
+    add_n_train_option(p)
     args = p.parse_args()
-    if args.n_train is not None and not 0 < args.n_train <= KAGGLE_TRAIN_SIZE:
-        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: digits 42,000-49,999 are kept for choosing recipes")
 
     from skdigits import ACCURATE_RECIPE, FAST_RECIPE, TUTORIAL_RECIPE, CNNDigitClassifier, CNNEnsembleClassifier
 
-    X, y = load_scaled(args.train, args.n_train)
-    if len(X) > KAGGLE_TRAIN_SIZE:
-        p.error(f"{args.train} holds {len(X):,} digits: pass --n-train {KAGGLE_TRAIN_SIZE} (or fewer), since digits "
-                f"{KAGGLE_TRAIN_SIZE:,} and beyond are kept for choosing recipes")
+    X, y = load_kaggle_sized(p, args)
     X_test, y_test = load_scaled(args.test)
     recipe = {"fast": FAST_RECIPE, "tutorial": TUTORIAL_RECIPE, "accurate": ACCURATE_RECIPE}[args.recipe]
     ensemble = CNNEnsembleClassifier(CNNDigitClassifier(**recipe), n_estimators=args.members,

@@ -21,20 +21,15 @@ trains for many minutes a seed on a laptop CPU.
 
 import frontier
 
-from _common import SHARED, load_scaled, parser, write_results
-
-KAGGLE_TRAIN_SIZE = 42_000
+from _common import KAGGLE_TRAIN_SIZE, SHARED, add_n_train_option, load_kaggle_sized, load_scaled, parser, write_results
 
 
 def main():
     p = frontier.add_arguments(parser(__doc__.splitlines()[0]))
     p.set_defaults(train=SHARED / "mnist_train_50k.npz", recipes=["keras-tutorial", "defaults", "accurate"])
-    p.add_argument("--n-train", type=int, default=KAGGLE_TRAIN_SIZE,
-                   help="train on the first N digits of --train (default: %(default)s, Kaggle's train.csv)")
+    add_n_train_option(p, default=KAGGLE_TRAIN_SIZE)
     args = p.parse_args()
-    if not 0 < args.n_train <= KAGGLE_TRAIN_SIZE:
-        p.error(f"--n-train must be in 1..{KAGGLE_TRAIN_SIZE}: digits 42,000-49,999 are kept for choosing recipes")
-    X, y = load_scaled(args.train, args.n_train)
+    X, y = load_kaggle_sized(p, args)
     X_test, y_test = load_scaled(args.test)
     write_results("kaggle_frontier", *frontier.measure(args, X, y, X_test, y_test), args.json)
 
